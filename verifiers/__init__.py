@@ -1,0 +1,1 @@
+"""hicra package (filled in by its issue)."""
