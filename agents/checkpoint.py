@@ -1,0 +1,112 @@
+"""Atomic checkpoints: a run killed mid-write never leaves a corrupt checkpoint behind.
+
+Layout of a run directory::
+
+    run_dir/checkpoints/step-000010/{model.pt, optimizer.pt, state.json}
+    run_dir/checkpoints/latest            # text file naming the newest complete checkpoint
+
+A checkpoint is written into a temporary sibling directory, flushed to disk, then renamed into place (an atomic
+rename on POSIX); only after that is ``latest`` replaced (write-to-temp + ``os.replace``). A crash at any point
+leaves either the previous ``latest`` or the new one, each pointing at a complete directory.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """What :func:`load_checkpoint` returns: tensors on CPU, and the JSON-able trainer state."""
+
+    path: Path
+    model_state: dict[str, torch.Tensor]
+    optimizer_state: dict[str, Any]
+    state: dict[str, Any]
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_file(path: Path, write) -> None:
+    with open(path, "wb") as fh:
+        write(fh)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def save_checkpoint(
+    run_dir: str | Path, step: int, model: torch.nn.Module, optimizer: torch.optim.Optimizer, state: dict, keep: int = 2
+) -> Path:
+    """Atomically write checkpoint ``step`` under ``run_dir/checkpoints`` and point ``latest`` at it."""
+    root = Path(run_dir) / "checkpoints"
+    root.mkdir(parents=True, exist_ok=True)
+    final = root / f"step-{step:06d}"
+    tmp = Path(tempfile.mkdtemp(prefix=f".step-{step:06d}-", dir=root))
+    try:
+        _write_file(tmp / "model.pt", lambda fh: torch.save(model.state_dict(), fh))
+        _write_file(tmp / "optimizer.pt", lambda fh: torch.save(optimizer.state_dict(), fh))
+        payload = json.dumps({**state, "step": step, "torch_rng": torch.get_rng_state().tolist()}).encode()
+        _write_file(tmp / "state.json", lambda fh: fh.write(payload))
+        _fsync_dir(tmp)
+        if final.exists():
+            shutil.rmtree(final)
+        os.replace(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    pointer_tmp = root / ".latest.tmp"
+    _write_file(pointer_tmp, lambda fh: fh.write(final.name.encode()))
+    os.replace(pointer_tmp, root / "latest")
+    _fsync_dir(root)
+    _prune(root, keep)
+    log.info("checkpoint written: %s", final)
+    return final
+
+
+def _prune(root: Path, keep: int) -> None:
+    done = sorted(p for p in root.glob("step-*") if p.is_dir())
+    for old in done[:-keep]:
+        shutil.rmtree(old, ignore_errors=True)
+    for stale in root.glob(".step-*"):  # temporaries of a run killed mid-write
+        shutil.rmtree(stale, ignore_errors=True)
+
+
+def latest_checkpoint(run_dir: str | Path) -> Path | None:
+    """The newest complete checkpoint directory of a run, or None."""
+    pointer = Path(run_dir) / "checkpoints" / "latest"
+    if not pointer.is_file():
+        return None
+    path = pointer.parent / pointer.read_text().strip()
+    return path if (path / "state.json").is_file() else None
+
+
+def load_checkpoint(run_dir: str | Path) -> Checkpoint:
+    """Load the newest complete checkpoint of ``run_dir``; raises FileNotFoundError naming the folder."""
+    path = latest_checkpoint(run_dir)
+    if path is None:
+        raise FileNotFoundError(
+            f"no checkpoint in {run_dir}: expected {Path(run_dir) / 'checkpoints' / 'latest'} "
+            "(was the run started with a run directory and stopped after its first checkpoint?)"
+        )
+    model_state = torch.load(path / "model.pt", map_location="cpu", weights_only=True)
+    optimizer_state = torch.load(path / "optimizer.pt", map_location="cpu", weights_only=True)
+    state = json.loads((path / "state.json").read_text())
+    torch.set_rng_state(torch.tensor(state.pop("torch_rng"), dtype=torch.uint8))
+    return Checkpoint(path=path, model_state=model_state, optimizer_state=optimizer_state, state=state)

@@ -1,0 +1,59 @@
+"""The typed rollout batch that the training loop builds and the agents read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+
+import torch
+
+
+@dataclass(frozen=True)
+class RolloutBatch:
+    """N sampled responses (B problems x G samples, prompt-major) with everything credit assignment needs.
+
+    Shapes: ``input_ids``/``attention_mask`` [N, P+T]; ``response_ids``, ``response_mask`` (bool),
+    ``old_logprobs``, ``entropy``, ``planning_mask`` (bool), ``ref_logprobs`` [N, T];
+    ``group_ids``, ``rewards``, ``correct`` (bool) [N]. ``group_ids[i]`` names the problem row i answers,
+    so group membership is explicit rather than implied by position.
+    """
+
+    input_ids: torch.Tensor
+    attention_mask: torch.Tensor
+    prompt_length: int
+    response_ids: torch.Tensor
+    response_mask: torch.Tensor
+    group_ids: torch.Tensor
+    rewards: torch.Tensor
+    correct: torch.Tensor
+    old_logprobs: torch.Tensor
+    entropy: torch.Tensor
+    planning_mask: torch.Tensor
+    texts: tuple[str, ...]
+    problem_ids: tuple[str, ...]
+    ref_logprobs: torch.Tensor | None = None
+
+    def __post_init__(self) -> None:
+        n, t = self.response_ids.shape
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, torch.Tensor) and value.shape[0] != n:
+                raise ValueError(f"RolloutBatch.{f.name}: expected {n} rows, got shape {tuple(value.shape)}")
+        for name in ("response_mask", "old_logprobs", "entropy", "planning_mask"):
+            if getattr(self, name).shape != (n, t):
+                raise ValueError(f"RolloutBatch.{name}: expected shape {(n, t)}, got {tuple(getattr(self, name).shape)}")
+        if len(self.texts) != n or len(self.problem_ids) != n:
+            raise ValueError(f"RolloutBatch: expected {n} texts and problem ids, got {len(self.texts)}, {len(self.problem_ids)}")
+
+    def __len__(self) -> int:
+        return self.response_ids.shape[0]
+
+    def select(self, rows: torch.Tensor) -> RolloutBatch:
+        """The sub-batch of the given row indices (a micro-batch); tensors are indexed, strings picked."""
+        picked = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, torch.Tensor):
+                picked[f.name] = value[rows]
+            elif isinstance(value, tuple):
+                picked[f.name] = tuple(value[i] for i in rows.tolist())
+        return replace(self, **picked)

@@ -1,0 +1,64 @@
+"""Matplotlib PNGs of training dynamics: one line per agent (mean over seeds) with a min-max seed band."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; never needs a display
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from .curves import smooth  # noqa: E402
+from .runs import RunLog, by_agent, stack  # noqa: E402
+
+PANELS: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    ("accuracy", ("accuracy",), "accuracy (fraction of responses correct)"),
+    ("semantic_entropy", ("semantic_entropy",), "semantic entropy of Strategic Grams (bits)"),
+    ("token_entropy", ("planning_entropy", "execution_entropy"), "token entropy (nats): planning —, execution --"),
+    ("relative_execution_perplexity", ("relative_execution_perplexity",), "execution-token perplexity / step 0"),
+    ("response_length", ("response_length",), "response length (tokens)"),
+    ("planning_ratio", ("planning_ratio",), "planning-token ratio"),
+)
+
+
+def _draw(ax, runs: list[RunLog], metric: str, color, label: str | None, style: str, window: int) -> None:
+    data = np.stack([smooth(row, window) for row in stack(runs, metric)])
+    steps = runs[0].steps[: data.shape[1]]
+    with np.errstate(all="ignore"):
+        mean = np.nanmean(data, axis=0)
+    ax.plot(steps, mean, style, color=color, label=label)
+    if data.shape[0] > 1:
+        ax.fill_between(steps, np.nanmin(data, axis=0), np.nanmax(data, axis=0), color=color, alpha=0.15)
+
+
+def plot_runs(runs: list[RunLog], out_dir: str | Path, *, window: int = 5) -> list[Path]:
+    """Write one PNG per panel plus ``dynamics.png`` (all panels) to ``out_dir``; returns the paths."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    groups = by_agent(runs)
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    written = []
+    grid, axes = plt.subplots(2, 3, figsize=(15, 8))
+    for (name, metrics, title), grid_ax in zip(PANELS, axes.flat, strict=True):
+        fig, ax = plt.subplots(figsize=(6, 4))
+        for target in (ax, grid_ax):
+            for i, (agent, agent_runs) in enumerate(groups.items()):
+                for metric, style in zip(metrics, ("-", "--"), strict=False):
+                    label = agent if metric == metrics[0] else None
+                    _draw(target, agent_runs, metric, colors[i % len(colors)], label, style, window)
+            target.set_title(title, fontsize=9)
+            target.set_xlabel("step")
+            target.grid(alpha=0.3)
+            target.legend(fontsize=8)
+        fig.tight_layout()
+        path = out / f"{name}.png"
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        written.append(path)
+    grid.suptitle(f"training dynamics (mean over seeds, band = min-max, {window}-step moving average)")
+    grid.tight_layout()
+    grid.savefig(out / "dynamics.png", dpi=100)
+    plt.close(grid)
+    return [*written, out / "dynamics.png"]

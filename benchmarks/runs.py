@@ -1,0 +1,70 @@
+"""Reading training runs back from disk: a run directory holds ``config.json`` and ``metrics.jsonl``."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from hicra.agents.records import read_jsonl
+
+from .errors import UsageError
+
+
+@dataclass(frozen=True)
+class RunLog:
+    """One (agent, seed) run: its directory, and each logged metric as a step-indexed array."""
+
+    path: Path
+    agent: str
+    seed: int
+    steps: np.ndarray
+    metrics: dict[str, np.ndarray]
+
+    def curve(self, name: str) -> np.ndarray:
+        if name not in self.metrics:
+            raise UsageError(f"{self.path}: no metric {name!r} in metrics.jsonl (have: {', '.join(self.metrics)})")
+        return self.metrics[name]
+
+
+def load_run(path: Path) -> RunLog:
+    """Read one run directory (``config.json`` + ``metrics.jsonl``)."""
+    config = json.loads((path / "config.json").read_text())
+    rows = read_jsonl(path / "metrics.jsonl")
+    names = [k for k in (rows[0] if rows else {}) if k not in ("step", "skipped")]
+    metrics = {
+        k: np.array([math.nan if r.get(k) is None else float(r[k]) for r in rows], dtype=float) for k in names
+    }
+    steps = np.array([r["step"] for r in rows], dtype=int)
+    return RunLog(path, config["agent"], int(config["train"]["seed"]), steps, metrics)
+
+
+def find_runs(paths: list[str | Path]) -> list[RunLog]:
+    """Every run under the given directories (a run directory itself, or a compare directory of runs)."""
+    runs = []
+    for root in map(Path, paths):
+        if not root.exists():
+            raise UsageError(f"run directory not found: {root}")
+        found = sorted(p.parent for p in root.rglob("metrics.jsonl") if (p.parent / "config.json").is_file())
+        if not found:
+            raise UsageError(f"no runs under {root}: expected folders with config.json and metrics.jsonl")
+        runs.extend(load_run(p) for p in found)
+    return runs
+
+
+def by_agent(runs: list[RunLog]) -> dict[str, list[RunLog]]:
+    """Runs grouped by agent name, in first-seen order, each group sorted by seed."""
+    groups: dict[str, list[RunLog]] = defaultdict(list)
+    for run in runs:
+        groups[run.agent].append(run)
+    return {agent: sorted(rs, key=lambda r: r.seed) for agent, rs in groups.items()}
+
+
+def stack(runs: list[RunLog], name: str) -> np.ndarray:
+    """Float[seeds, steps] of one metric, truncated to the shortest run."""
+    length = min(len(r.steps) for r in runs)
+    return np.stack([r.curve(name)[:length] for r in runs])
