@@ -52,7 +52,12 @@ def _write_file(path: Path, write) -> None:
 
 
 def save_checkpoint(
-    run_dir: str | Path, step: int, model: torch.nn.Module, optimizer: torch.optim.Optimizer, state: dict, keep: int = 2
+    run_dir: str | Path,
+    step: int,
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    state: dict,
+    keep: int = 2,
 ) -> Path:
     """Atomically write checkpoint ``step`` under ``run_dir/checkpoints`` and point ``latest`` at it."""
     root = Path(run_dir) / "checkpoints"

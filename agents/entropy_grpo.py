@@ -5,9 +5,11 @@ The token entropy is that of the full next-token distribution, differentiated th
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 from .base import Agent
 
 
 class EntropyGRPO(Agent):
     name = "entropy_grpo"
-    defaults = {"entropy_coef": 0.005}
+    defaults: ClassVar[dict[str, Any]] = {"entropy_coef": 0.005}

@@ -40,9 +40,13 @@ class RolloutBatch:
                 raise ValueError(f"RolloutBatch.{f.name}: expected {n} rows, got shape {tuple(value.shape)}")
         for name in ("response_mask", "old_logprobs", "entropy", "planning_mask"):
             if getattr(self, name).shape != (n, t):
-                raise ValueError(f"RolloutBatch.{name}: expected shape {(n, t)}, got {tuple(getattr(self, name).shape)}")
+                raise ValueError(
+                    f"RolloutBatch.{name}: expected shape {(n, t)}, got {tuple(getattr(self, name).shape)}"
+                )
         if len(self.texts) != n or len(self.problem_ids) != n:
-            raise ValueError(f"RolloutBatch: expected {n} texts and problem ids, got {len(self.texts)}, {len(self.problem_ids)}")
+            raise ValueError(
+                f"RolloutBatch: expected {n} texts and problem ids, got {len(self.texts)}, {len(self.problem_ids)}"
+            )
 
     def __len__(self) -> int:
         return self.response_ids.shape[0]

@@ -34,7 +34,9 @@ log = logging.getLogger(__name__)
 
 def derived_seed(*parts: int) -> int:
     """A 63-bit seed from integers (run seed, step, purpose): collision-free across steps and purposes."""
-    return int(np.random.SeedSequence([int(p) for p in parts]).generate_state(2, np.uint64)[0] >> np.uint64(1))
+    return int(
+        np.random.SeedSequence([int(p) for p in parts]).generate_state(2, np.uint64)[0] >> np.uint64(1)
+    )
 
 
 class Trainer:
@@ -54,7 +56,9 @@ class Trainer:
         self.policy = policy or Policy.from_pretrained(config.model, device=config.device, dtype=config.dtype)
         self.env = env or gym.make(config.env_id, **config.env_kwargs)
         if not hasattr(self.env.unwrapped, "evaluate"):
-            raise TypeError(f"{config.env_id}: expected a hicra_env.MathEnv (with .evaluate), got {self.env.unwrapped!r}")
+            raise TypeError(
+                f"{config.env_id}: expected a hicra_env.MathEnv (with .evaluate), got {self.env.unwrapped!r}"
+            )
         self.grams = grams or StrategicGrams()
         self.sampling = SamplingConfig(
             temperature=config.temperature, top_p=config.top_p, max_new_tokens=config.max_new_tokens
@@ -72,7 +76,11 @@ class Trainer:
 
     def describe(self) -> dict:
         """The JSON written to ``run_dir/config.json`` (enough to rebuild the trainer on resume)."""
-        return {"agent": self.agent.name, "agent_config": asdict(self.agent.config), "train": asdict(self.config)}
+        return {
+            "agent": self.agent.name,
+            "agent_config": asdict(self.agent.config),
+            "train": asdict(self.config),
+        }
 
     # ---------------------------------------------------------------- rollout
     def _draw_problems(self) -> tuple[list[str], list[str]]:
@@ -89,8 +97,11 @@ class Trainer:
         logps, ents, refs = [], [], []
         for rows in torch.arange(input_ids.shape[0]).split(self.config.micro_batch_size):
             lp, ent = self.policy.token_logprobs(
-                input_ids[rows], attention_mask[rows], prompt_length,
-                temperature=self.config.temperature, with_entropy=True,
+                input_ids[rows],
+                attention_mask[rows],
+                prompt_length,
+                temperature=self.config.temperature,
+                with_entropy=True,
             )
             logps.append(lp), ents.append(ent)
             if self.ref_model is not None:
@@ -115,7 +126,10 @@ class Trainer:
         prompts, problem_ids = self._draw_problems()
         self.policy.model.eval()
         gen = self.policy.generate(
-            prompts, num_samples=cfg.group_size, sampling=self.sampling, seed=derived_seed(cfg.seed, self.step, 1)
+            prompts,
+            num_samples=cfg.group_size,
+            sampling=self.sampling,
+            seed=derived_seed(cfg.seed, self.step, 1),
         )
         t1 = time.perf_counter()
         row_ids = [problem_ids[i] for i in gen.prompt_index.tolist()]
@@ -166,7 +180,9 @@ class Trainer:
                     break
                 loss.backward()
                 loss_sum, clip_sum = loss_sum + float(loss), clip_sum + weight * stats["clip_frac"]
-            grad_norm = float(torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)) if finite else math.nan
+            grad_norm = (
+                float(torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)) if finite else math.nan
+            )
             if not (finite and math.isfinite(grad_norm)):
                 log.warning("step %d: non-finite loss or gradient norm; optimiser step skipped", self.step)
                 self.optimizer.zero_grad(set_to_none=True)
@@ -203,7 +219,9 @@ class Trainer:
     def train(self, steps: int | None = None, *, progress: bool = True) -> list[StepMetrics]:
         """Run until ``steps`` (default ``config.steps``) steps are done in total, checkpointing as configured."""
         target, history = steps if steps is not None else self.config.steps, []
-        bar = tqdm(total=target, initial=self.step, desc=f"{self.agent.name}", disable=not progress, leave=False)
+        bar = tqdm(
+            total=target, initial=self.step, desc=f"{self.agent.name}", disable=not progress, leave=False
+        )
         while self.step < target:
             metrics = self.train_step()
             history.append(metrics)
@@ -223,7 +241,12 @@ class Trainer:
             raise ValueError("save: this trainer has no run_dir; pass run_dir= to Trainer to checkpoint")
         state = {"perplexity0": self.perplexity0, **self.describe()}
         return save_checkpoint(
-            self.run_dir, self.step, self.policy.model, self.optimizer, state, keep=self.config.keep_checkpoints
+            self.run_dir,
+            self.step,
+            self.policy.model,
+            self.optimizer,
+            state,
+            keep=self.config.keep_checkpoints,
         )
 
     @classmethod
@@ -240,4 +263,3 @@ class Trainer:
         truncate_jsonl(Path(run_dir) / "metrics.jsonl", trainer.step - 1)
         log.info("resumed %s at step %d from %s", described["agent"], trainer.step, ckpt.path)
         return trainer
-

@@ -13,6 +13,7 @@ seed; the interval is a 95% Student-t interval across seeds.
 
 from __future__ import annotations
 
+import argparse
 import json
 import logging
 import os
@@ -22,8 +23,9 @@ from dataclasses import asdict, dataclass, replace
 from multiprocessing import get_context
 from pathlib import Path
 
+from .config_file import load_run_file
 from .curves import Interval, mean_interval, steps_to_reach, window_mean
-from .errors import UsageError, check_names
+from .errors import UsageError, check_names, parse_list
 from .plots import plot_runs
 from .runs import RunLog, by_agent, find_runs
 
@@ -48,6 +50,8 @@ class CompareConfig:
     """Policy preset or ``from_pretrained`` name/path."""
     train_overrides: tuple[tuple[str, object], ...] = ()
     """Extra ``TrainConfig`` fields (name, value) applied to every run."""
+    agent_overrides: tuple[tuple[str, object], ...] = ()
+    """``AgentConfig`` fields (name, value) applied to every agent (over each agent's own defaults)."""
     target_accuracy: float = 0.5
     """Threshold of the "steps to reach" column (on 5-step smoothed accuracy)."""
     final_fraction: float = 0.25
@@ -57,7 +61,9 @@ class CompareConfig:
 
     def __post_init__(self) -> None:
         if self.seeds < 1 or self.steps < 1 or self.jobs < 1:
-            raise UsageError(f"seeds, steps and jobs must be >= 1, got {self.seeds}, {self.steps}, {self.jobs}")
+            raise UsageError(
+                f"seeds, steps and jobs must be >= 1, got {self.seeds}, {self.steps}, {self.jobs}"
+            )
         if not 0 < self.final_fraction <= 1:
             raise UsageError(f"final fraction: expected a value in (0, 1], got {self.final_fraction}")
 
@@ -85,11 +91,13 @@ def _run_one(agent: str, seed: int, config: CompareConfig, run_dir: str, threads
     torch.set_num_threads(threads)
     train = TrainConfig(env_id=config.env_id, model=config.model, steps=config.steps, seed=seed)
     train = replace(train, **dict(config.train_overrides))
-    Trainer(make_agent(agent), train, run_dir=run_dir).train(progress=config.jobs == 1)
+    Trainer(make_agent(agent, **dict(config.agent_overrides)), train, run_dir=run_dir).train(
+        progress=config.jobs == 1
+    )
     return run_dir
 
 
-def run_compare(config: CompareConfig, out_dir: str | Path) -> list[AgentSummary]:
+def run_compare(config: CompareConfig, out_dir: str | Path, *, plots: bool = True) -> list[AgentSummary]:
     """Train every (agent, seed), then write ``summary.json``, ``summary.md`` and the plots."""
     from hicra.agents import AGENTS
 
@@ -110,7 +118,8 @@ def run_compare(config: CompareConfig, out_dir: str | Path) -> list[AgentSummary
     wall = time.perf_counter() - start
     summaries = summarize(find_runs([out]), config)
     write_summary(summaries, config, out, wall_seconds=wall)
-    plot_runs(find_runs([out]), out / "plots")
+    if plots:
+        plot_runs(find_runs([out]), out / "plots")
     return summaries
 
 
@@ -130,10 +139,16 @@ def summarize(runs: list[RunLog], config: CompareConfig) -> list[AgentSummary]:
                 accuracy_gain=mean_interval([b - a for a, b in zip(first, last)]),
                 steps_to_target=[steps_to_reach(a, config.target_accuracy, 5) for a in acc],
                 final_planning_ratio=mean_interval(
-                    [window_mean(r.curve("planning_ratio"), config.final_fraction, tail=True) for r in agent_runs]
+                    [
+                        window_mean(r.curve("planning_ratio"), config.final_fraction, tail=True)
+                        for r in agent_runs
+                    ]
                 ).mean,
                 final_semantic_entropy=mean_interval(
-                    [window_mean(r.curve("semantic_entropy"), config.final_fraction, tail=True) for r in agent_runs]
+                    [
+                        window_mean(r.curve("semantic_entropy"), config.final_fraction, tail=True)
+                        for r in agent_runs
+                    ]
                 ).mean,
             )
         )
@@ -148,7 +163,7 @@ def _steps_cell(steps: list[int | None]) -> str:
 
 
 def markdown_table(summaries: list[AgentSummary], config: CompareConfig) -> str:
-    pct = int(round(config.final_fraction * 100))
+    pct = round(config.final_fraction * 100)
     head = (
         f"| agent | seeds | initial acc (first {pct}%) | final acc (last {pct}%) | gain | "
         f"steps to {config.target_accuracy:.2f} (median, seeds reaching) | planning ratio | semantic entropy |\n"
@@ -162,12 +177,47 @@ def markdown_table(summaries: list[AgentSummary], config: CompareConfig) -> str:
     return head + body
 
 
-def write_summary(summaries: list[AgentSummary], config: CompareConfig, out: Path, *, wall_seconds: float) -> None:
+def write_summary(
+    summaries: list[AgentSummary], config: CompareConfig, out: Path, *, wall_seconds: float
+) -> None:
     table = markdown_table(summaries, config)
     header = (
         f"# hicra compare: {config.env_id}, model {config.model}, {config.steps} steps, {config.seeds} seeds\n\n"
         f"Wall time {wall_seconds:.0f} s. Intervals: 95% Student-t across seeds.\n\n"
     )
     (out / "summary.md").write_text(header + table)
-    payload = {"config": asdict(config), "wall_seconds": wall_seconds, "agents": [asdict(s) for s in summaries]}
+    payload = {
+        "config": asdict(config),
+        "wall_seconds": wall_seconds,
+        "agents": [asdict(s) for s in summaries],
+    }
     (out / "summary.json").write_text(json.dumps(payload, indent=2, default=str))
+
+
+def main(args: argparse.Namespace) -> int:
+    from .train import check_env_id, flag_overrides
+
+    file = load_run_file(args.config)
+    train = {**file.train, **flag_overrides(args)}
+    train.pop("seed", None)  # compare runs seeds 0..S-1
+    env_id, model = train.pop("env_id", CompareConfig.env_id), train.pop("model", CompareConfig.model)
+    steps = train.pop("steps", CompareConfig.steps)
+    check_env_id(env_id)
+    config = CompareConfig(
+        agents=tuple(parse_list(args.agents, "--agents")),
+        env_id=env_id,
+        seeds=args.seeds,
+        steps=steps,
+        model=model,
+        train_overrides=tuple(train.items()),
+        agent_overrides=tuple(file.agent.items()),
+        target_accuracy=args.target_accuracy
+        if args.target_accuracy is not None
+        else CompareConfig.target_accuracy,
+        jobs=args.jobs,
+    )
+    summaries = run_compare(config, args.out, plots=not args.no_plots)
+    print((Path(args.out) / "summary.md").read_text())
+    if not summaries:
+        raise UsageError("compare produced no runs")
+    return 0

@@ -56,7 +56,7 @@ def smooth(curve: np.ndarray, window: int) -> np.ndarray:
 def window_mean(curve: np.ndarray, fraction: float, *, tail: bool) -> float:
     """Mean of the first (``tail=False``) or last ``fraction`` of the steps (at least one step)."""
     x = np.asarray(curve, dtype=float)
-    k = max(1, int(round(fraction * x.size)))
+    k = max(1, round(fraction * x.size))
     seg = x[-k:] if tail else x[:k]
     seg = seg[np.isfinite(seg)]
     return float(seg.mean()) if seg.size else math.nan

@@ -7,17 +7,25 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")  # files only; never needs a display
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-from .curves import smooth  # noqa: E402
-from .runs import RunLog, by_agent, stack  # noqa: E402
+from .curves import smooth
+from .runs import RunLog, by_agent, stack
 
 PANELS: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("accuracy", ("accuracy",), "accuracy (fraction of responses correct)"),
     ("semantic_entropy", ("semantic_entropy",), "semantic entropy of Strategic Grams (bits)"),
-    ("token_entropy", ("planning_entropy", "execution_entropy"), "token entropy (nats): planning —, execution --"),
-    ("relative_execution_perplexity", ("relative_execution_perplexity",), "execution-token perplexity / step 0"),
+    (
+        "token_entropy",
+        ("planning_entropy", "execution_entropy"),
+        "token entropy (nats): planning —, execution --",
+    ),
+    (
+        "relative_execution_perplexity",
+        ("relative_execution_perplexity",),
+        "execution-token perplexity / step 0",
+    ),
     ("response_length", ("response_length",), "response length (tokens)"),
     ("planning_ratio", ("planning_ratio",), "planning-token ratio"),
 )

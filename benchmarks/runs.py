@@ -27,7 +27,9 @@ class RunLog:
 
     def curve(self, name: str) -> np.ndarray:
         if name not in self.metrics:
-            raise UsageError(f"{self.path}: no metric {name!r} in metrics.jsonl (have: {', '.join(self.metrics)})")
+            raise UsageError(
+                f"{self.path}: no metric {name!r} in metrics.jsonl (have: {', '.join(self.metrics)})"
+            )
         return self.metrics[name]
 
 

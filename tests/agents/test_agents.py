@@ -54,9 +54,7 @@ def test_grpo_broadcasts_the_group_centred_reward_over_tokens():
 
 def test_hicra_amplifies_planning_tokens_up_when_correct_and_damps_them_when_wrong():
     # planning: A + 0.2|A| -> 0.6 on success, -0.4 on failure; other tokens keep A
-    expected = torch.tensor(
-        [[0.6, 0.5, 0.5], [-0.4, -0.4, -0.5], [-0.5, -0.5, -0.4], [0.5, 0.5, 0.5]]
-    )
+    expected = torch.tensor([[0.6, 0.5, 0.5], [-0.4, -0.4, -0.5], [-0.5, -0.5, -0.4], [0.5, 0.5, 0.5]])
     assert torch.allclose(_adv("hicra"), expected)
     assert torch.allclose(_adv("hicra", alpha=0.5)[0, 0], torch.tensor(0.75))
 
@@ -73,7 +71,9 @@ def test_high_entropy_amplifies_the_top_rho_response_tokens_only():
 def test_placebo_amplifies_as_many_tokens_as_hicra_but_elsewhere_by_chance():
     batch = _batch()
     agent = make_agent("hicra_placebo")
-    masks = [agent.credit_mask(batch, torch.Generator().manual_seed(s)) & batch.response_mask for s in range(5)]
+    masks = [
+        agent.credit_mask(batch, torch.Generator().manual_seed(s)) & batch.response_mask for s in range(5)
+    ]
     planning = int((batch.planning_mask & batch.response_mask).sum())
     for mask in masks:
         assert abs(int(mask.sum()) - planning) <= 1

@@ -27,7 +27,14 @@ def test_agent_config_rejects_out_of_range_values(field, value, needle):
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("steps", 0), ("group_size", 1.5), ("temperature", 0.0), ("top_p", 1.2), ("lr", -1.0), ("dtype", "fp16")],
+    [
+        ("steps", 0),
+        ("group_size", 1.5),
+        ("temperature", 0.0),
+        ("top_p", 1.2),
+        ("lr", -1.0),
+        ("dtype", "fp16"),
+    ],
 )
 def test_train_config_rejects_bad_values_naming_the_field(field, value):
     with pytest.raises(ValueError, match=field):
