@@ -69,9 +69,7 @@ TEMPLATES: dict[str, PromptTemplate] = {
     for t in (
         PromptTemplate("plain", 1),
         PromptTemplate("boxed", 1, suffix="\n\n" + BOXED_INSTRUCTION),
-        PromptTemplate(
-            "fewshot", 1, prefix=_fewshot_prefix(), suffix="\n" + BOXED_INSTRUCTION + "\nSolution:"
-        ),
+        PromptTemplate("fewshot", 1, prefix=_fewshot_prefix(), suffix="\n" + BOXED_INSTRUCTION + "\nSolution:"),
     )
 }
 """Every built-in template by key (``"boxed-v1"``)."""

@@ -42,8 +42,7 @@ def _two_sided(rng: random.Random, d: int) -> Draft:
     b = rng.randint(-20, 20)
     e = (a - c) * x + b
     steps = (
-        f"Move the x terms to the left and the numbers to the right: {a - c}x = {e - b}. "
-        f"Divide by {a - c}: x = {x}."
+        f"Move the x terms to the left and the numbers to the right: {a - c}x = {e - b}. Divide by {a - c}: x = {x}."
     )
     return Draft(f"Solve for x: {_lhs(a, b)} = {_lhs(c, e)}.", str(x), finish(steps, x))
 

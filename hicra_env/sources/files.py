@@ -35,14 +35,10 @@ def _field(record: dict[str, Any], key: str, *, where: str) -> str | None:
 def record_to_problem(record: Any, *, default_id: str, where: str) -> Problem:
     """Build a :class:`Problem` from one record; ``where`` (file and line) prefixes every error."""
     if not isinstance(record, dict):
-        raise DataFileError(
-            f"{where}: expected a JSON object with 'problem' and 'answer', got {type(record).__name__}"
-        )
+        raise DataFileError(f"{where}: expected a JSON object with 'problem' and 'answer', got {type(record).__name__}")
     missing = [k for k in REQUIRED_FIELDS if record.get(k) in (None, "")]
     if missing:
-        raise DataFileError(
-            f"{where}: missing field {', '.join(repr(k) for k in missing)} (have {sorted(record)})"
-        )
+        raise DataFileError(f"{where}: missing field {', '.join(repr(k) for k in missing)} (have {sorted(record)})")
     values = {k: _field(record, k, where=where) for k in (*REQUIRED_FIELDS, *OPTIONAL_FIELDS)}
     values["id"] = values["id"] or default_id
     try:
@@ -83,9 +79,7 @@ def load_problems(path: str | Path, *, skip_invalid: bool = False) -> list[Probl
     elif suffix in (".parquet", ".pq"):
         records = _parquet_records(path)
     else:
-        raise ValueError(
-            f"data_path {str(path)!r}: expected a .jsonl or .parquet file, got suffix {suffix!r}"
-        )
+        raise ValueError(f"data_path {str(path)!r}: expected a .jsonl or .parquet file, got suffix {suffix!r}")
     problems, errors = [], []
     for index, (where, record) in enumerate(records):
         try:

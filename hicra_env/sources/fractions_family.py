@@ -56,12 +56,8 @@ def fractions(rng: random.Random, difficulty: int) -> Draft:
             steps += f" Then {plain_number(total)} * {_text(factor)} = {plain_number(result)}."
         else:
             expr, result = f"({expr}) / {_text(factor)}", total / factor
-            steps += (
-                f" Dividing by {_text(factor)} means multiplying by {factor.denominator}/{factor.numerator}:"
-            )
-            steps += (
-                f" {plain_number(total)} * {factor.denominator}/{factor.numerator} = {plain_number(result)}."
-            )
+            steps += f" Dividing by {_text(factor)} means multiplying by {factor.denominator}/{factor.numerator}:"
+            steps += f" {plain_number(total)} * {factor.denominator}/{factor.numerator} = {plain_number(result)}."
         total = result
     problem = f"Compute {expr}. Give the answer as a fraction in lowest terms."
     return Draft(problem, latex_number(total), finish(steps, total))

@@ -96,9 +96,7 @@ def parse_problem_id(problem_id: str, families: Sequence[str]) -> tuple[Family, 
     if name not in families:
         close = difflib.get_close_matches(name, list(families), n=1)
         hint = f" Did you mean {close[0] + problem_id[len(name) :]!r}?" if close else ""
-        raise UnknownProblemError(
-            f"unknown problem id {problem_id!r}: family {name!r} not in {list(families)}.{hint}"
-        )
+        raise UnknownProblemError(f"unknown problem id {problem_id!r}: family {name!r} not in {list(families)}.{hint}")
     family = FAMILIES[name]
     if not 1 <= difficulty <= family.max_difficulty or seed >= NUM_SEEDS:
         raise UnknownProblemError(

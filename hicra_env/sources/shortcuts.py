@@ -18,9 +18,7 @@ from .draft import Draft, finish, plain_number
 
 
 def _times_25(n: int) -> Draft:
-    steps = (
-        f"A simpler approach is to use the fact that 25 = 100 / 4, so {n} * 25 = {n * 100} / 4 = {n * 25}."
-    )
+    steps = f"A simpler approach is to use the fact that 25 = 100 / 4, so {n} * 25 = {n * 100} / 4 = {n * 25}."
     return Draft(f"Compute {n} * 25.", str(n * 25), finish(steps, n * 25))
 
 
@@ -83,7 +81,9 @@ def _gauss(n: int) -> Draft:
 
 def _odd_sum(n: int) -> Draft:
     last = 2 * n - 1
-    steps = f"Notice the pattern 1 = 1^2, 1 + 3 = 2^2, 1 + 3 + 5 = 3^2: the first {n} odd numbers sum to {n}^2 = {n * n}."
+    steps = (
+        f"Notice the pattern 1 = 1^2, 1 + 3 = 2^2, 1 + 3 + 5 = 3^2: the first {n} odd numbers sum to {n}^2 = {n * n}."
+    )
     return Draft(f"What is 1 + 3 + 5 + ... + {last}?", str(n * n), finish(steps, n * n))
 
 

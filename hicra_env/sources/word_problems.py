@@ -29,9 +29,7 @@ def _two_step(rng: random.Random, name: str, item: str) -> Draft:
     packs, per, extra = rng.randint(2, 9), rng.randint(3, 12), rng.randint(1, 15)
     total = packs * per
     if rng.random() < 0.5:
-        problem = (
-            f"{name} buys {packs} packs of {per} {item} and finds {extra} more. How many {item} is that?"
-        )
+        problem = f"{name} buys {packs} packs of {per} {item} and finds {extra} more. How many {item} is that?"
         steps = f"The packs hold {packs} * {per} = {total} {item}, and {total} + {extra} = {total + extra}."
         return Draft(problem, str(total + extra), finish(steps, total + extra))
     extra = min(extra, total - 1)
