@@ -9,14 +9,16 @@ Gymnasium's vector utilities (``batch_space``, ``concatenate``, ``iterate``...) 
 * ``sample()`` draws at most ``sample_max_length`` characters (default 64) so that random actions stay cheap to
   verify even when ``max_length`` is huge.
 * Shared memory (``AsyncVectorEnv(shared_memory=True)``, Gymnasium's default) stores each string as UTF-8 bytes
-  with a length prefix. Gymnasium's own ``Text`` handler maps characters to charset indices and garbles every
-  character outside the charset; importing this module registers byte-exact handlers for ``UnicodeText``
-  through Gymnasium's ``singledispatch`` extension points, so Async vector envs return the real prompts.
+  with a length prefix, and reading gives a live view (:class:`SharedTextBatch`). Gymnasium's own ``Text``
+  handler decodes the buffer once, when the vector env is built, so every later observation is stale
+  (``'000...'``). Importing this module registers the ``UnicodeText`` handlers through Gymnasium's
+  ``singledispatch`` extension points, so Async vector envs return the real prompts.
 """
 
 from __future__ import annotations
 
 import string
+from collections.abc import Sequence
 from ctypes import c_uint8
 from types import ModuleType
 from typing import Any
@@ -94,14 +96,48 @@ def _create_unicode_shared_memory(space: UnicodeText, n: int = 1, ctx: ModuleTyp
     return ctx.Array(c_uint8, n * space.max_bytes)
 
 
+class SharedTextBatch(Sequence[str]):
+    """A live, read-only view of ``n`` strings in shared memory; each access decodes the current bytes.
+
+    ``AsyncVectorEnv`` reads its shared observation buffer once, at construction, and expects a *view* that
+    later writes show through (numpy arrays for ``Box``). Python strings are immutable, which is why Gymnasium's
+    ``Text`` handler returns stale text. This view decodes on access instead. ``copy.deepcopy`` (what
+    ``AsyncVectorEnv(copy=True)``, the default, applies to every returned batch) snapshots it into a plain
+    ``tuple`` of ``str``; with ``copy=False`` call ``tuple(batch)`` to snapshot.
+    """
+
+    def __init__(self, space: UnicodeText, shared_memory: Any, n: int) -> None:
+        self._space, self._memory, self._n = space, shared_memory, n
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return tuple(self[i] for i in range(*index.indices(self._n)))
+        if not -self._n <= index < self._n:
+            raise IndexError(f"index {index} out of range for {self._n} texts")
+        size = self._space.max_bytes
+        start = (index % self._n) * size
+        row = np.frombuffer(self._memory.get_obj(), dtype=np.uint8)[start : start + size]
+        length = int.from_bytes(row[:_LENGTH_BYTES].tobytes(), "little")
+        return row[_LENGTH_BYTES : _LENGTH_BYTES + length].tobytes().decode("utf-8")
+
+    def __deepcopy__(self, memo: dict) -> tuple[str, ...]:
+        return tuple(self)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and tuple(self) == tuple(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"SharedTextBatch({tuple(self)!r})"
+
+
 @read_from_shared_memory.register(UnicodeText)
-def _read_unicode_from_shared_memory(space: UnicodeText, shared_memory: Any, n: int = 1) -> tuple[str, ...]:
-    rows = np.frombuffer(shared_memory.get_obj(), dtype=np.uint8).reshape(n, space.max_bytes)
-    texts = []
-    for row in rows:
-        size = int.from_bytes(row[:_LENGTH_BYTES].tobytes(), "little")
-        texts.append(row[_LENGTH_BYTES : _LENGTH_BYTES + size].tobytes().decode("utf-8"))
-    return tuple(texts)
+def _read_unicode_from_shared_memory(space: UnicodeText, shared_memory: Any, n: int = 1) -> SharedTextBatch:
+    return SharedTextBatch(space, shared_memory, n)
 
 
 @write_to_shared_memory.register(UnicodeText)
