@@ -193,16 +193,11 @@ def _char_index(blob: bytes, decoded: str) -> np.ndarray:
     return np.concatenate([[0], np.cumsum(is_start)])
 
 
-def token_char_spans(
-    tokenizer: Any, flat_ids: list[int], lengths: np.ndarray, texts: Sequence[str], table: _PieceTable
-) -> tuple[np.ndarray, np.ndarray]:
-    """Character spans ``[start, end)`` of every token in ``"\\x00".join(texts)``.
-
-    ``flat_ids`` holds the rows' kept tokens one row after another, ``lengths[r]`` tokens for row r. A token
-    owns every character that one of its bytes belongs to; a token with no byte gets an empty span.
-    """
-    pieces = table.pieces(tokenizer, flat_ids)
-    bounds = np.concatenate([[0], np.cumsum(lengths)])
+def _check_rows(
+    pieces: list[bytes | None], bounds: np.ndarray, texts: Sequence[str]
+) -> tuple[list[bytes], np.ndarray, list[int]]:
+    """Per row: its bytes, its leading-space shift (see :func:`_row_shift`), and the rows whose pieces do
+    not decode to their text; those rows' pieces are blanked in place (mapped later by prefix decoding)."""
     row_bytes, shifts, failed = [], np.zeros(len(texts), np.int64), []
     for r, text in enumerate(texts):
         row = pieces[bounds[r] : bounds[r + 1]]
@@ -213,9 +208,23 @@ def token_char_spans(
             shift = None
         if shift is None:
             failed.append(r)
-            pieces[bounds[r] : bounds[r + 1]] = [b""] * int(lengths[r])
-        row_bytes.append(blob if shift is not None else b"")
+            pieces[bounds[r] : bounds[r + 1]] = [b""] * int(bounds[r + 1] - bounds[r])
+        row_bytes.append(blob if blob is not None and shift is not None else b"")
         shifts[r] = shift or 0
+    return row_bytes, shifts, failed
+
+
+def token_char_spans(
+    tokenizer: Any, flat_ids: list[int], lengths: np.ndarray, texts: Sequence[str], table: _PieceTable
+) -> tuple[np.ndarray, np.ndarray]:
+    """Character spans ``[start, end)`` of every token in ``"\\x00".join(texts)``.
+
+    ``flat_ids`` holds the rows' kept tokens one row after another, ``lengths[r]`` tokens for row r. A token
+    owns every character that one of its bytes belongs to; a token with no byte gets an empty span.
+    """
+    pieces = table.pieces(tokenizer, flat_ids)
+    bounds = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    row_bytes, shifts, failed = _check_rows(pieces, bounds, texts)
     sizes = np.array(list(map(len, pieces)), dtype=np.int64)  # type: ignore[arg-type]
     rows = np.repeat(np.arange(len(texts)), lengths)
     byte_ends = np.cumsum(sizes) + rows  # one separator byte after every row
@@ -336,6 +345,8 @@ class StrategicGrams:
             texts = tokenizer.batch_decode(rows, skip_special_tokens=True) if rows else []
         elif len(texts) != len(lengths):
             raise ValueError(f"texts: expected {len(lengths)} decoded responses (one per row), got {len(texts)}")
+        if not flat_ids:
+            return torch.zeros(response_ids.shape, dtype=torch.bool, device=response_ids.device)
         starts, ends = token_char_spans(tokenizer, flat_ids, lengths, texts, self._piece_table(tokenizer))
         gram_spans = np.asarray(self.spans(_SEPARATOR.join(texts)), dtype=np.int64).reshape(-1, 2)
         idx = np.searchsorted(gram_spans[:, 1], starts, side="right")  # first gram span ending after start

@@ -227,3 +227,22 @@ def test_top_entropy_mask_table():
     for rho in (0.0, 1.5, True):
         with pytest.raises(ValueError, match="rho"):
             top_entropy_mask(entropy, response, rho)
+
+
+@pytest.mark.parametrize("name", ["byte_level", "sentencepiece"])
+def test_token_mask_rows_are_independent_of_the_batch(name, grams):
+    """Row offsets in one batched pass: an empty row, a row that needs the exact path (a cut UTF-8
+    character) and ordinary rows give the same masks as one row at a time."""
+    tok = TOKENIZERS[name]()
+    sentences = ["So we can start by x.", "", "Wait, butter but x’", "Hmm, therefore 漢字 okay"]
+    rows = [tok(s)["input_ids"] for s in sentences]
+    rows[2] = rows[2][:-1]  # cut inside the bytes of "’" (or drop the last piece)
+    width = max(map(len, rows)) + 2
+    ids = torch.tensor([r + [0] * (width - len(r)) for r in rows])
+    mask = torch.tensor([[True] * len(r) + [False] * (width - len(r)) for r in rows])
+    batched = grams.token_mask(tok, ids, mask)
+    for i in range(len(rows)):
+        alone = grams.token_mask(tok, ids[i : i + 1], mask[i : i + 1])
+        assert torch.equal(batched[i], alone[0]), sentences[i]
+    assert not batched[1].any() and batched[0].any() and batched[2].any() and batched[3].any()
+    assert not grams.token_mask(tok, ids, torch.zeros_like(mask)).any()
