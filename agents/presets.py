@@ -82,7 +82,8 @@ def resolve_model(name_or_path: str) -> str:
     path = Path(name_or_path).expanduser()
     if path.is_dir():
         return str(path)
-    close = difflib.get_close_matches(name_or_path.lower(), list(PRESETS), n=1, cutoff=0.6)
+    bare = "/" not in name_or_path  # "org/name" is a hub id, never a misspelt preset
+    close = difflib.get_close_matches(name_or_path.lower(), list(PRESETS), n=1, cutoff=0.6) if bare else []
     if path.exists() or close or _looks_like_path(name_or_path):
         hint = f"; did you mean {close[0]!r}?" if close else ""
         raise ValueError(
