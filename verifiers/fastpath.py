@@ -1,0 +1,104 @@
+"""In-process fast path: decides the common cases (integers, decimals, simple fractions, multiple-choice
+letters, identical normalised strings, unordered lists of those) without sympy or a worker process.
+
+It returns the verdict math-verify would return, except where math-verify is wrong (see KNOWN_ISSUES.md):
+exact values (integers, fractions) are compared exactly; where a side is a decimal, the two values must agree
+to 6 decimal places (math-verify's rule) *and* to a relative tolerance, so tiny magnitudes are not all equal.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+
+from .normalize import canonical_key, is_bare_list, split_top_level
+
+#: Relative tolerance for comparisons that involve a decimal.
+REL_TOL = Fraction(1, 1000)
+#: Decimal places math-verify rounds both sides to before comparing decimals.
+ROUND_PLACES = 6
+_MAX_NUMBER_CHARS = 60
+_MAX_LIST_ITEMS = 32
+
+_INT_RE = re.compile(r"[-+]?\d+")
+_DECIMAL_RE = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+)")
+_FRAC_RE = re.compile(r"(?P<sign>[-+]?)\\frac(?:\{(?P<n>[-+]?\d+)\}\{(?P<d>[-+]?\d+)\}|(?P<n1>\d)(?P<d1>\d))")
+_SLASH_RE = re.compile(r"(?P<n>[-+]?\d+)\s*/\s*(?P<d>[-+]?\d+)")
+_CHOICE_RE = re.compile(r"[A-E]")
+
+
+@dataclass(frozen=True)
+class Number:
+    """An exactly-known value; ``decimal`` when it was written with a decimal point."""
+
+    value: Fraction
+    decimal: bool
+
+
+def parse_number(s: str) -> Number | None:
+    """``"12"``, ``"-0.5"``, ``"\\frac{3}{4}"``, ``"\\frac34"``, ``"3/4"`` -> Number; anything else -> None."""
+    s = s.replace(" ", "")
+    if not s or len(s) > _MAX_NUMBER_CHARS:
+        return None
+    if _INT_RE.fullmatch(s):
+        return Number(Fraction(int(s)), decimal=False)
+    if _DECIMAL_RE.fullmatch(s):
+        return Number(Fraction(s), decimal=True)
+    frac = _FRAC_RE.fullmatch(s)
+    if frac:
+        num, den = frac.group("n") or frac.group("n1"), frac.group("d") or frac.group("d1")
+        sign = -1 if frac.group("sign") == "-" else 1
+    else:
+        slash = _SLASH_RE.fullmatch(s)
+        if not slash:
+            return None
+        num, den, sign = slash.group("n"), slash.group("d"), 1
+    if int(den) == 0:
+        return None  # division by zero: left to the full checker
+    return Number(sign * Fraction(int(num), int(den)), decimal=False)
+
+
+def numbers_equal(a: Number, b: Number) -> bool:
+    """Exact equality for exact values; for decimals, equal to 6 places and within ``REL_TOL``."""
+    if not (a.decimal or b.decimal):
+        return a.value == b.value
+    if round(a.value, ROUND_PLACES) != round(b.value, ROUND_PLACES):
+        return False
+    scale = max(abs(a.value), abs(b.value))
+    return abs(a.value - b.value) <= REL_TOL * scale
+
+
+def _lists_equal(gold: str, answer: str) -> bool | None:
+    """Unordered comparison of two bare lists of numbers; None when an item is not a plain number."""
+    gold_items, answer_items = split_top_level(gold), split_top_level(answer)
+    if max(len(gold_items), len(answer_items)) > _MAX_LIST_ITEMS:
+        return None
+    gold_nums = [parse_number(x) for x in gold_items]
+    answer_nums = [parse_number(x) for x in answer_items]
+    if any(x is None for x in gold_nums + answer_nums):
+        return None
+    if len(gold_nums) != len(answer_nums):
+        return False
+    remaining = list(answer_nums)
+    for g in gold_nums:
+        match = next((i for i, a in enumerate(remaining) if numbers_equal(g, a)), None)
+        if match is None:
+            return False
+        remaining.pop(match)
+    return True
+
+
+def fast_equivalent(gold: str, answer: str) -> bool | None:
+    """Decide whether normalised ``answer`` equals normalised ``gold``; None when it needs the full checker."""
+    if canonical_key(gold) == canonical_key(answer) and gold:
+        return True
+    if _CHOICE_RE.fullmatch(gold):
+        return answer == gold if _CHOICE_RE.fullmatch(answer) else None
+    gold_num = parse_number(gold)
+    if gold_num is not None:
+        answer_num = parse_number(answer)
+        return numbers_equal(gold_num, answer_num) if answer_num is not None else None
+    if is_bare_list(gold) and is_bare_list(answer):
+        return _lists_equal(gold, answer)
+    return None

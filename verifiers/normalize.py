@@ -1,0 +1,105 @@
+"""Normalisation of answer strings, in the spirit of the MATH graders (Hendrycks' ``strip_string``,
+Minerva's ``normalize_final_answer``): text wrappers, dollars, degrees, percent, units, thousands
+separators, ``x = 5`` assignments and multiple-choice letters.
+
+Everything here is string work on an answer the caller has capped (``api.MAX_ANSWER_CHARS``); no parsing,
+no evaluation.
+"""
+
+from __future__ import annotations
+
+import re
+
+_WRAPPERS = ("text", "textbf", "textit", "textrm", "mathrm", "mathbf", "mathit", "mbox", "operatorname")
+_WRAPPER_RE = re.compile(r"\\(?:" + "|".join(_WRAPPERS) + r")\s*\{([^{}]*)\}")
+_SPACING_RE = re.compile(r"\\[,;:! ]|\\q?quad\b|~")
+_DEGREE_RE = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|°|\\degree\b")
+_LEFT_RIGHT_RE = re.compile(r"\\(?:left|right|big|Big|bigg|Bigg)(?![a-zA-Z])\s*")
+_THOUSANDS_RE = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+_ASSIGN_RE = re.compile(r"^[A-Za-z](?:_\{?\w+\}?)?\s*=\s*(?!=)")
+_CHOICE_RE = re.compile(r"^\(?([A-Ea-e])\)?\.?$")
+_UNITS = (
+    "units?|square units|sq units|cm|centimeters?|mm|millimeters?|km|kilometers?|m|meters?|metres?|"
+    "inch(?:es)?|in|feet|foot|ft|yards?|yd|miles?|mi|mph|km/h|kg|kilograms?|g|grams?|pounds?|lbs?|"
+    "ounces?|oz|liters?|litres?|ml|gallons?|dollars?|cents?|euros?|hours?|hrs?|minutes?|mins?|"
+    "seconds?|secs?|s|days?|weeks?|months?|years?|degrees?|students|people|pages|apples|marbles"
+)
+_UNIT_RE = re.compile(r"^(?P<value>.*?[\d}.])\s+(?:" + _UNITS + r")(?:\^\{?[23]\}?)?\s*$")
+
+
+def _unwrap_text(s: str) -> str:
+    """``\\text{abc}`` -> ``abc`` (innermost first, so nested wrappers unwrap too)."""
+    for _ in range(8):
+        new = _WRAPPER_RE.sub(lambda m: m.group(1), s)
+        if new == s:
+            break
+        s = new
+    return s
+
+
+def _strip_delimiters(s: str) -> str:
+    """Remove surrounding ``$...$``, ``\\(...\\)``, ``\\[...\\]`` and a trailing full stop."""
+    s = s.strip()
+    for left, right in (("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]")):
+        if len(s) >= len(left) + len(right) and s.startswith(left) and s.endswith(right):
+            s = s[len(left) : len(s) - len(right)].strip()
+    return s.rstrip(".").strip()
+
+
+def normalize_answer(answer: str) -> str:
+    """Normalise one final answer, keeping it valid LaTeX (spaces are collapsed, not removed).
+
+    >>> normalize_answer(r"\\$1{,}000")
+    '1000'
+    >>> normalize_answer(r"x = \\dfrac{1}{2}")
+    '\\\\frac{1}{2}'
+    """
+    s = _strip_delimiters(answer)
+    s = s.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac").replace("\\displaystyle", "")
+    s = _LEFT_RIGHT_RE.sub("", s)
+    s = _SPACING_RE.sub(" ", s)
+    s = _unwrap_text(s)
+    s = _DEGREE_RE.sub("", s)
+    s = s.replace("\\$", "").replace("$", "").replace("\\%", "").replace("%", "")
+    s = s.replace("{,}", ",")
+    s = " ".join(s.split())
+    s = _strip_delimiters(s)
+    unit = _UNIT_RE.match(s)
+    if unit and unit.group("value").strip():
+        s = unit.group("value").strip()
+    if _THOUSANDS_RE.fullmatch(s):
+        s = s.replace(",", "")
+    if "=" in s and s.count("=") == 1 and "," not in s and _ASSIGN_RE.match(s):
+        s = _ASSIGN_RE.sub("", s, count=1).strip()
+    choice = _CHOICE_RE.match(s)
+    if choice:
+        s = choice.group(1).upper()
+    return s
+
+
+def canonical_key(normalized: str) -> str:
+    """A whitespace-free key for exact string comparison of normalised answers."""
+    return "".join(normalized.split())
+
+
+def split_top_level(s: str, sep: str = ",") -> list[str]:
+    """Split ``s`` at ``sep`` outside any brackets/braces (``"1, (2,3)"`` -> ``["1", "(2,3)"]``)."""
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(s):
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif ch == sep and depth == 0:
+            parts.append(s[start:i].strip())
+            start = i + 1
+    parts.append(s[start:].strip())
+    return parts
+
+
+def is_bare_list(normalized: str) -> bool:
+    """True for a list of solutions written without brackets, e.g. ``1, -2`` (order does not matter)."""
+    if not normalized or normalized[0] in "([{" or normalized.startswith("\\{"):
+        return False
+    parts = split_top_level(normalized)
+    return len(parts) > 1 and all(parts)
