@@ -12,7 +12,7 @@ import re
 
 _WRAPPERS = ("text", "textbf", "textit", "textrm", "mathrm", "mathbf", "mathit", "mbox", "operatorname")
 _WRAPPER_RE = re.compile(r"\\(?:" + "|".join(_WRAPPERS) + r")\s*\{([^{}]*)\}")
-_SPACING_RE = re.compile(r"\\[,;:! ]|\\q?quad\b|~")
+_SPACING_RE = re.compile(r"(?<!\\)\\[,;: ]|\\q?quad\b|~")
 _DEGREE_RE = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|°|\\degree\b")
 _LEFT_RIGHT_RE = re.compile(r"\\(?:left|right|big|Big|bigg|Bigg)(?![a-zA-Z])\s*")
 _THOUSANDS_RE = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
@@ -57,7 +57,7 @@ def normalize_answer(answer: str) -> str:
     s = _strip_delimiters(answer)
     s = s.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac").replace("\\displaystyle", "")
     s = _LEFT_RIGHT_RE.sub("", s)
-    s = _SPACING_RE.sub(" ", s)
+    s = _SPACING_RE.sub(" ", re.sub(r",\\!\s*", ",", s).replace("\\!", ""))
     s = _unwrap_text(s)
     s = _DEGREE_RE.sub("", s)
     s = s.replace("\\$", "").replace("$", "").replace("\\%", "").replace("%", "")

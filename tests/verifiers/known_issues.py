@@ -1,0 +1,21 @@
+"""math-verify 0.9.0 false positives/negatives that hicra.verifiers fixes (mirrored in verifiers/KNOWN_ISSUES.md).
+
+Each row: gold, response, what ``math_verify.verify(parse(f"${gold}$"), parse(response))`` says, what hicra says
+(the right answer), and why.
+"""
+
+from __future__ import annotations
+
+KNOWN_ISSUES: list[tuple[str, str, bool, bool, str]] = [
+    ("\\frac{1}{2004!}", "\\boxed{\\frac{1}{2006!}}", True, False, "tiny exact values: absolute tolerance"),
+    ("\\frac{1}{2^{99}}", "\\boxed{\\frac{1}{2^{98}}}", True, False, "tiny exact values: absolute tolerance"),
+    ("\\frac{\\sqrt{3}}{2^{60}}", "\\boxed{\\frac{\\sqrt{3}}{2^{61}}}", True, False, "tiny exact irrationals"),
+    ("0.0000001", "\\boxed{0.0000002}", True, False, "decimals rounded to 6 places, no relative check"),
+    ("\\frac{1}{100000000}", "\\boxed{0.00000002}", True, False, "decimal vs tiny rational, 6-place rounding"),
+    ("0.001", "\\boxed{0.0014}", False, False, "(control: 6-place rounding already separates these)"),
+    ("5", "\\boxed{5} \\boxed{6} \\boxed{7} \\boxed{8} \\boxed{5}", False, False, "(control: hedging)"),
+    ("8", "\\boxed{5} \\boxed{6} \\boxed{7} \\boxed{8}", False, False, "(control: hedging)"),
+    ("5", "The answer is 4. \\boxed{5} Actually \\boxed{4}", False, False, "(control: last box)"),
+    ("3", "\\boxed{3} or maybe \\boxed{4}", False, False, "(control: hedging)"),
+    ("3", "\\boxed{4} or maybe \\boxed{3}", False, False, "(control: hedging)"),
+]

@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+
+from hicra.verifiers import fastpath
+from hicra.verifiers.fastpath import Number, fast_equivalent, numbers_equal, parse_number
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("12", Number(Fraction(12), False)),
+        ("-7", Number(Fraction(-7), False)),
+        ("0.5", Number(Fraction(1, 2), True)),
+        (".25", Number(Fraction(1, 4), True)),
+        ("\\frac{3}{4}", Number(Fraction(3, 4), False)),
+        ("-\\frac{3}{4}", Number(Fraction(-3, 4), False)),
+        ("\\frac34", Number(Fraction(3, 4), False)),
+        ("3/4", Number(Fraction(3, 4), False)),
+        ("\\frac{1}{0}", None),  # division by zero is left to the full checker
+        ("x+1", None),
+        ("1e5", None),
+        ("9" * 100, None),  # too long for the fast path
+        ("", None),
+    ],
+)
+def test_parse_number(text, expected):
+    assert parse_number(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("gold", "answer", "expected"),
+    [
+        ("18", "18", True),
+        ("18", "18.0", True),
+        ("18", "19", False),
+        ("0.5", "\\frac{1}{2}", True),
+        ("\\frac{14}{3}", "4.666667", True),  # 6 decimal places, as math-verify
+        ("\\frac{14}{3}", "4.67", False),
+        ("\\frac{1}{3}", "0.333333", True),
+        ("0.0000001", "0.0000002", False),  # math-verify: equal (absolute rounding)
+        ("\\frac{1}{100000000}", "0.00000002", False),  # math-verify: equal
+        ("\\frac{6}{8}", "\\frac{3}{4}", True),
+        ("C", "C", True),
+        ("C", "D", False),
+        ("C", "c", None),
+        ("1,2", "2,1", True),
+        ("1,2", "1,2,2", False),
+        ("1,2", "1,3", False),
+        ("1,x", "x,1", None),
+        ("p - q", "p-q", True),
+        ("7", "x+1", None),
+        ("\\pi", "3.14", None),
+    ],
+)
+def test_fast_equivalent(gold, answer, expected):
+    assert fast_equivalent(gold, answer) is expected
+
+
+def test_exact_values_are_compared_exactly():
+    huge = 10**40
+    assert not numbers_equal(Number(Fraction(1, huge), False), Number(Fraction(1, huge + 1), False))
+    assert numbers_equal(Number(Fraction(2, 2 * huge), False), Number(Fraction(1, huge), False))
+
+
+def test_relative_tolerance_applies_to_decimals():
+    assert Fraction(1, 1000) == fastpath.REL_TOL
+    one_third = Number(Fraction(1, 3), False)
+    assert numbers_equal(one_third, Number(Fraction("0.333333"), True))
+    assert not numbers_equal(Number(Fraction("0.000001"), True), Number(Fraction("0.0000014"), True))
