@@ -117,6 +117,8 @@ def verify_batch(
     Several different final answers (``\\boxed{1} ... \\boxed{2}``, "42 or 43") are not correct.
     """
     timeout = _check_timeout(timeout_s)
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        raise ValueError(f"workers: expected an int >= 1 or None (a default), got {workers!r}")
     if len(responses) != len(golds):
         raise ValueError(f"expected as many golds as responses, got {len(golds)} golds for {len(responses)}")
     verdicts: list[Verdict | None] = []

@@ -54,7 +54,7 @@ def _read_box(text: str, end: int, closing: dict[int, int]) -> str | None:
         j += 1
     if j < len(text) and text[j] == "{":
         close = closing.get(j)
-        return text[j + 1 : close] if close is not None and close - j <= MAX_READ_CHARS else None
+        return text[j + 1 : close] if close is not None and close - j - 1 <= MAX_READ_CHARS else None
     if j == end:
         return None
     token = _TOKEN_RE.match(text, j)

@@ -1,0 +1,245 @@
+"""verify / verify_batch end to end: format tables, MATH-500 golds, adversarial input, threads, canaries."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+
+import pytest
+
+from hicra.verifiers import api, verify, verify_batch
+from hicra.verifiers.api import MAX_ANSWER_CHARS
+
+from .conftest import payloads
+
+# (gold, response, expected correct)
+EQUIVALENCE_TABLE = [
+    # integers, decimals, fractions
+    ("18", "\\boxed{18}", True),
+    ("18", "#### 18", True),
+    ("18", "so... The answer is 18.", True),
+    ("18", "Final answer: 18", True),
+    ("18", "\\boxed{18.0}", True),
+    ("18", "\\boxed{19}", False),
+    ("18", "\\boxed{180}", False),
+    ("0.5", "\\boxed{\\frac12}", True),
+    ("0.5", "\\boxed{\\dfrac{1}{2}}", True),
+    ("\\frac{14}{3}", "\\boxed{4.666667}", True),
+    ("\\frac{14}{3}", "\\boxed{4.67}", False),
+    ("\\frac{3}{4}", "\\boxed{3/4}", True),
+    ("\\frac{3}{4}", "\\boxed{\\frac{6}{8}}", True),
+    ("-\\frac{1}{2}", "\\boxed{-0.5}", True),
+    ("\\frac{3}{4}", "\\boxed{\\frac{4}{3}}", False),
+    # thousands separators, dollars, units, degrees, percent
+    ("10000", "\\boxed{10,000}", True),
+    ("10,\\!000", "\\boxed{10000}", True),
+    ("1000", "\\boxed{1{,}000}", True),
+    ("18", "\\boxed{\\$18}", True),
+    ("\\$18.90", "\\boxed{18.9}", True),
+    ("90^\\circ", "\\boxed{90}", True),
+    ("90", "\\boxed{90^{\\circ}}", True),
+    ("50\\%", "\\boxed{50}", True),
+    ("50\\%", "\\boxed{50\\%}", True),
+    ("50\\%", "\\boxed{0.5}", False),
+    ("12", "\\boxed{12 \\text{ cm}}", True),
+    ("5", "\\boxed{5\\text{ inches}}", True),
+    # text answers and multiple choice
+    ("\\text{Evelyn}", "\\boxed{Evelyn}", True),
+    ("\\text{Evelyn}", "\\boxed{\\text{Alice}}", False),
+    ("\\text{(C)}", "\\boxed{C}", True),
+    ("C", "\\boxed{(C)}", True),
+    ("C", "\\boxed{\\text{C}}", True),
+    ("C", "\\boxed{D}", False),
+    # tuples, intervals, sets, matrices
+    ("\\left( 3, \\frac{\\pi}{2} \\right)", "\\boxed{(3, \\frac{\\pi}{2})}", True),
+    ("(1,2)", "\\boxed{(2,1)}", False),
+    ("[1, 2)", "\\boxed{[1,2)}", True),
+    ("[1, 2)", "\\boxed{(1,2]}", False),
+    ("(-\\infty, 3]", "\\boxed{(-\\infty,3]}", True),
+    ("1, 2", "\\boxed{2, 1}", True),
+    ("-1, 3", "\\boxed{3,-1}", True),
+    ("1, 2", "\\boxed{1, 3}", False),
+    ("1, 2", "\\boxed{1}", False),
+    ("\\{1,2\\}", "\\boxed{\\{2,1\\}}", True),
+    ("\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}", "\\boxed{\\begin{pmatrix}1\\\\2\\end{pmatrix}}", True),
+    ("\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}", "\\boxed{\\begin{pmatrix}2\\\\1\\end{pmatrix}}", False),
+    # assignments
+    ("5", "\\boxed{x = 5}", True),
+    ("x=5", "\\boxed{5}", True),
+    ("5", "\\boxed{x=6}", False),
+    # expressions
+    ("2\\sqrt{2}", "\\boxed{\\sqrt{8}}", True),
+    ("\\frac{\\sqrt{2}}{2}", "\\boxed{\\frac{1}{\\sqrt{2}}}", True),
+    ("x^2+2x+1", "\\boxed{(x+1)^2}", True),
+    ("x^2+2x+1", "\\boxed{(x-1)^2}", False),
+    ("p - q", "\\boxed{p-q}", True),
+    ("2\\pi", "\\boxed{6.283185}", True),
+    # where math-verify is wrong (tiny magnitudes)
+    ("\\frac{1}{2004!}", "\\boxed{\\frac{1}{2006!}}", False),
+    ("\\frac{1}{2^{99}}", "\\boxed{\\frac{1}{2^{98}}}", False),
+    ("\\frac{1}{2^{99}}", "\\boxed{2^{-99}}", True),
+    ("0.0000001", "\\boxed{0.0000002}", False),
+    # several final answers
+    ("4", "\\boxed{x=4} so \\boxed{4}", True),  # the same answer twice is one answer
+    ("4", "\\boxed{3} no wait \\boxed{4}", False),  # two different final answers
+    ("42", "\\boxed{42 \\text{ or } 43}", False),
+    ("42", "The answer is 42 or 43", False),
+    ("42", "\\boxed{42, 43}", False),
+]
+
+
+def test_equivalence_table():
+    golds = [g for g, _, _ in EQUIVALENCE_TABLE]
+    responses = [r for _, r, _ in EQUIVALENCE_TABLE]
+    verdicts = verify_batch(responses, golds, timeout_s=30)
+    wrong = [(g, r, v) for (g, r, expected), v in zip(EQUIVALENCE_TABLE, verdicts) if v.correct is not expected]
+    assert wrong == []
+    for (_, _, expected), v in zip(EQUIVALENCE_TABLE, verdicts):
+        assert v.reason == ("ok" if expected else "mismatch")
+        assert v.reward == (1.0 if expected else 0.0)
+
+
+def test_strict_mode_reads_boxes_only():
+    assert verify("#### 18", "18", mode="strict").reason == "no_answer"
+    assert verify("The answer is 18", "18", mode="strict").reason == "no_answer"
+    assert verify("The answer is 18. \\boxed{18}", "18", mode="strict").correct
+
+
+def test_verdict_carries_the_extracted_answer():
+    assert verify("... \\boxed{\\dfrac{1}{2}}", "0.5").extracted == "\\dfrac{1}{2}"
+    assert verify("nothing", "0.5").extracted is None
+
+
+def _perturb(answer: str) -> str | None:
+    digit = re.search(r"\d", answer)
+    if digit is None:
+        return None
+    new = str((int(digit.group(0)) + 1) % 10)
+    return answer[: digit.start()] + new + answer[digit.end() :]
+
+
+def test_every_math500_gold_verifies_against_itself_and_not_perturbed(shared_data):
+    golds = [json.loads(line)["answer"] for line in (shared_data / "math500.jsonl").open()]
+    assert len(golds) == 500
+    verdicts = verify_batch([f"\\boxed{{{g}}}" for g in golds], golds, workers=2, timeout_s=30)
+    assert [g for g, v in zip(golds, verdicts) if not v.correct] == []
+    perturbed = [(g, p) for g in golds if (p := _perturb(g)) is not None]
+    assert len(perturbed) > 450
+    verdicts = verify_batch(
+        [f"\\boxed{{{p}}}" for _, p in perturbed], [g for g, _ in perturbed], workers=2, timeout_s=30
+    )
+    assert [(g, p, v.reason) for (g, p), v in zip(perturbed, verdicts) if v.reason != "mismatch"] == []
+
+
+BOMBS = {
+    "power tower": "\\boxed{9^{9^{9^{9^9}}}}",
+    "3000 nested fractions": "\\boxed{" + "\\frac{1}{" * 3000 + "2" + "}" * 3000 + "}",
+    "200 nested fractions": "\\boxed{" + "\\frac{1}{" * 200 + "2" + "}" * 200 + "}",
+    "1e5 unclosed parens, boxed": "\\boxed{" + "(" * 100_000 + "}",
+    "1e5 unclosed parens, prose": "The answer is " + "(" * 100_000,
+    "500 unclosed parens, boxed": "\\boxed{" + "(" * 500 + "1}",
+    "megabytes": "lorem ipsum " * 400_000 + "\\boxed{6}",
+    "huge factorial": "\\boxed{(10^{10})!}",
+}
+
+
+def test_bombs_are_bounded_by_the_deadline():
+    start = time.monotonic()
+    verdicts = dict(zip(BOMBS, verify_batch(list(BOMBS.values()), ["6"] * len(BOMBS), timeout_s=2, workers=2)))
+    assert time.monotonic() - start < 120  # loose sanity cap; the deadline shows in the reasons below
+    assert verdicts["megabytes"].correct
+    for name in ("3000 nested fractions", "1e5 unclosed parens, boxed", "1e5 unclosed parens, prose"):
+        assert verdicts[name].reason == "mismatch", name  # over MAX_ANSWER_CHARS: not parsed at all
+        assert len(verdicts[name].extracted) == MAX_ANSWER_CHARS
+    for name in ("power tower", "200 nested fractions", "500 unclosed parens, boxed", "huge factorial"):
+        assert verdicts[name].reason in ("mismatch", "timeout", "error"), name
+
+
+ADVERSARIAL = [
+    ("", "5", "no_answer"),
+    ("\\boxed{}", "5", "no_answer"),
+    ("\\boxed{5", "5", "no_answer"),
+    ("\\boxed{ }", "5", "no_answer"),
+    (" ".join(f"\\boxed{{{i}}}" for i in range(1, 101)), "100", "mismatch"),
+    ("\\boxed{42} or \\boxed{43}", "43", "mismatch"),
+    ("\\boxed{\\frac{1}{0}}", "1", "mismatch"),
+    ("\\boxed{1/0}", "1", "mismatch"),
+    (b"\xff\xfe\x00\x80 \\boxed{7} \xc3", "7", "ok"),
+    (b"\xff\xfe\x00\x80", "7", "no_answer"),
+    (None, "7", "no_answer"),
+    (12345, "7", "no_answer"),
+    ("\\boxed{\x00\x01\x02}", "7", "mismatch"),
+    ("\\boxed{\\undefinedmacro{3}}", "3", "mismatch"),
+    ("\\boxed{}}}}}{{{{", "3", "no_answer"),
+]
+
+
+def test_adversarial_table():
+    responses = [r for r, _, _ in ADVERSARIAL]
+    verdicts = verify_batch(responses, [g for _, g, _ in ADVERSARIAL], timeout_s=10)
+    assert [
+        (r if isinstance(r, str) else repr(r))[:40]
+        for (r, _, want), v in zip(ADVERSARIAL, verdicts)
+        if v.reason != want
+    ] == []
+
+
+def test_injection_is_never_executed(canary):
+    responses = payloads(canary)
+    for gold in ("5", "1, 2", "x^2"):
+        verdicts = verify_batch(responses, [gold] * len(responses), timeout_s=10)
+        assert all(not v.correct for v in verdicts)
+    assert not canary.exists()
+
+
+def test_verify_from_other_threads():
+    results: dict[int, bool] = {}
+
+    def work(i: int) -> None:
+        results[i] = verify(f"\\boxed{{\\sqrt{{{i * i}}}}}", str(i), timeout_s=30).correct
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(2, 6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert results == {2: True, 3: True, 4: True, 5: True}
+
+
+def test_fast_path_does_not_touch_workers(monkeypatch):
+    def no_pool(workers=None):
+        raise AssertionError("the fast path must not need the worker pool")
+
+    monkeypatch.setattr(api, "get_pool", no_pool)
+    verdicts = verify_batch(
+        ["\\boxed{18}", "#### 1,000", "\\boxed{0.5}", "\\boxed{C}", "nothing"],
+        ["18", "1000", "\\frac{1}{2}", "\\text{(C)}", "3"],
+    )
+    assert [v.reason for v in verdicts] == ["ok", "ok", "ok", "ok", "no_answer"]
+
+
+def test_empty_batch():
+    assert verify_batch([], []) == []
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"responses": ["1"], "golds": ["1", "2"]}, ValueError, "as many golds"),
+        ({"responses": ["1"], "golds": [None]}, TypeError, "golds\\[0\\]"),
+        ({"responses": ["1"], "golds": ["1"], "timeout_s": 0}, ValueError, "timeout_s"),
+        ({"responses": ["1"], "golds": ["1"], "timeout_s": float("nan")}, ValueError, "timeout_s"),
+        ({"responses": ["1"], "golds": ["1"], "workers": 0}, ValueError, "workers"),
+        ({"responses": ["1"], "golds": ["1"], "mode": "loose"}, ValueError, "mode"),
+    ],
+)
+def test_bad_arguments_are_clear_errors(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        verify_batch(**kwargs)
+
+
+def test_numeric_golds_are_accepted():
+    assert verify("#### 18", 18).correct
+    assert verify("\\boxed{2.5}", 2.5).correct
