@@ -156,30 +156,31 @@ class Policy:
             raise ValueError(f"num_samples must be an int >= 1, got {num_samples!r}")
         sampling = sampling or SamplingConfig()
         enc = self.encode_prompts(prompts)
-        prompt_length = enc["input_ids"].shape[1]
+        num_prompts = enc["input_ids"].shape[0]
+        # Expanded here rather than with num_return_sequences, which greedy decoding rejects.
+        enc = {key: value.repeat_interleave(num_samples, dim=0) for key, value in enc.items()}
         devices = [self.device.index or 0] if self.device.type == "cuda" else []
         with torch.random.fork_rng(devices=devices, enabled=seed is not None):
             if seed is not None:
                 torch.manual_seed(seed)
-            sequences = self.model.generate(**enc, **self._generate_kwargs(sampling, num_samples))
-        return self._to_generation(enc, sequences, prompt_length, num_samples)
+            sequences = self.model.generate(**enc, **self._generate_kwargs(sampling))
+        return self._to_generation(enc, sequences, num_prompts, num_samples)
 
-    def _generate_kwargs(self, sampling: SamplingConfig, num_samples: int) -> dict:
+    def _generate_kwargs(self, sampling: SamplingConfig) -> dict:
         greedy = sampling.temperature == 0
-        kwargs = {"max_new_tokens": sampling.max_new_tokens, "num_return_sequences": num_samples, "use_cache": True}
+        kwargs = {"max_new_tokens": sampling.max_new_tokens, "use_cache": True}
         if greedy:
             return {**kwargs, "do_sample": False}
         return {**kwargs, "do_sample": True, "temperature": float(sampling.temperature), "top_p": sampling.top_p}
 
     def _to_generation(
-        self, enc: dict[str, Tensor], sequences: Tensor, prompt_length: int, num_samples: int
+        self, enc: dict[str, Tensor], sequences: Tensor, num_prompts: int, num_samples: int
     ) -> Generation:
+        prompt_length = enc["input_ids"].shape[1]
         response_ids = sequences[:, prompt_length:]
         response_mask = response_mask_from_eos(response_ids, self.eos_token_ids)
         response_ids = response_ids.masked_fill(~response_mask, self.tokenizer.pad_token_id)
-        prompt_ids = enc["input_ids"].repeat_interleave(num_samples, dim=0)
-        prompt_mask = enc["attention_mask"].repeat_interleave(num_samples, dim=0)
-        num_prompts = enc["input_ids"].shape[0]
+        prompt_ids, prompt_mask = enc["input_ids"], enc["attention_mask"]
         return Generation(
             input_ids=torch.cat([prompt_ids, response_ids], dim=1),
             attention_mask=torch.cat([prompt_mask, response_mask.long()], dim=1),

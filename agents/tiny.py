@@ -44,7 +44,7 @@ class TinyRecipe:
     num_heads: int = 4
     intermediate_size: int = 384
     max_positions: int = 512
-    steps: int = 250
+    steps: int = 600
     """Warm-start optimiser steps (AdamW, warm-up then cosine decay)."""
     batch_size: int = 32
     lr: float = 3e-3
