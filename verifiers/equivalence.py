@@ -5,9 +5,9 @@ Both sides are parsed as LaTeX only (never ``ExprExtractionConfig``, which calls
 i.e. Python ``eval``), with math-verify's signal-based timeouts turned off (the pool owns the deadline).
 math-verify's verdict is then corrected where it is known to be wrong (KNOWN_ISSUES.md):
 
-* exact numbers (integers, rationals, exact expressions such as ``1/2006!`` or ``\\sqrt{2}/2^{60}``) are
-  compared exactly, not with math-verify's absolute tolerance;
-* where a side is a decimal, the values must also agree to a relative tolerance;
+* two numbers (integers, rationals, exact expressions such as ``1/2006!`` or ``\\sqrt{2}/2^{60}``) are
+  compared exactly (60 significant digits), not with math-verify's absolute tolerance;
+* where a side is a decimal, the values must agree to 6 places (math-verify's rule) and to ``REL_TOL``;
 * identical normalised strings are equal even when math-verify cannot parse them (``\\text{Evelyn}``).
 """
 
@@ -20,7 +20,7 @@ import sympy
 from math_verify import LatexExtractionConfig, parse
 from math_verify import verify as mv_verify
 
-from .fastpath import REL_TOL
+from .fastpath import REL_TOL, ROUND_PLACES
 from .normalize import canonical_key, is_bare_list
 
 logger = logging.getLogger(__name__)
@@ -65,9 +65,11 @@ def exact_values_agree(gold: sympy.Expr, answer: sympy.Expr) -> bool | None:
     scale = max(abs(g), abs(a))
     if scale == 0:
         return True
-    has_decimal = gold.has(sympy.Float) or answer.has(sympy.Float)
-    tolerance = sympy.Rational(REL_TOL.numerator, REL_TOL.denominator) if has_decimal else _EXACT_REL
-    return bool(abs(g - a) <= tolerance * scale)
+    if not (gold.has(sympy.Float) or answer.has(sympy.Float)):
+        return bool(abs(g - a) <= _EXACT_REL * scale)
+    if g.round(ROUND_PLACES) != a.round(ROUND_PLACES):  # math-verify's rule for decimals
+        return False
+    return bool(abs(g - a) <= sympy.Rational(REL_TOL.numerator, REL_TOL.denominator) * scale)
 
 
 def _as_set(latex: str) -> str:
@@ -86,13 +88,12 @@ def equivalent(gold: str, answer: str) -> bool:
     answer_parsed = parse_latex(answer)
     if not gold_parsed or not answer_parsed:
         return False
-    verdict = mv_verify(list(gold_parsed), answer_parsed, timeout_seconds=None)
     gold_expr, answer_expr = _first_expr(gold_parsed), _first_expr(answer_parsed)
-    if verdict and _is_plain_number(gold_expr) and _is_plain_number(answer_expr):
-        exact = exact_values_agree(gold_expr, answer_expr)
+    if _is_plain_number(gold_expr) and _is_plain_number(answer_expr):
+        exact = exact_values_agree(gold_expr, answer_expr)  # decides numbers without math-verify's tolerance
         if exact is not None:
             return exact
-    return bool(verdict)
+    return bool(mv_verify(list(gold_parsed), answer_parsed, timeout_seconds=None))
 
 
 def judge(gold: str, answers: list[str]) -> bool:

@@ -1,5 +1,6 @@
 """In-process fast path: decides the common cases (integers, decimals, simple fractions, multiple-choice
-letters, identical normalised strings, unordered lists of those) without sympy or a worker process.
+letters, identical normalised strings, unordered lists and ordered tuples/intervals of those) without sympy
+or a worker process.
 
 It returns the verdict math-verify would return, except where math-verify is wrong (see KNOWN_ISSUES.md):
 exact values (integers, fractions) are compared exactly; where a side is a decimal, the two values must agree
@@ -26,6 +27,7 @@ _DECIMAL_RE = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+)")
 _FRAC_RE = re.compile(r"(?P<sign>[-+]?)\\frac(?:\{(?P<n>[-+]?\d+)\}\{(?P<d>[-+]?\d+)\}|(?P<n1>\d)(?P<d1>\d))")
 _SLASH_RE = re.compile(r"(?P<n>[-+]?\d+)\s*/\s*(?P<d>[-+]?\d+)")
 _CHOICE_RE = re.compile(r"[A-E]")
+_BRACKETED_RE = re.compile(r"([(\[])(.*)([)\]])")
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,23 @@ def _lists_equal(gold: str, answer: str) -> bool | None:
     return True
 
 
+def _bracketed_equal(gold: str, answer: str) -> bool | None:
+    """Ordered comparison of tuples/intervals of plain numbers (same brackets); None otherwise."""
+    g, a = _BRACKETED_RE.fullmatch(gold), _BRACKETED_RE.fullmatch(answer)
+    if g is None or a is None:
+        return None
+    gold_items, answer_items = split_top_level(g.group(2)), split_top_level(a.group(2))
+    if len(gold_items) < 2 or max(len(gold_items), len(answer_items)) > _MAX_LIST_ITEMS:
+        return None
+    gold_nums = [parse_number(x) for x in gold_items]
+    answer_nums = [parse_number(x) for x in answer_items]
+    if any(x is None for x in gold_nums + answer_nums):
+        return None
+    if (g.group(1), g.group(3)) != (a.group(1), a.group(3)) or len(gold_nums) != len(answer_nums):
+        return False
+    return all(numbers_equal(x, y) for x, y in zip(gold_nums, answer_nums))
+
+
 def fast_equivalent(gold: str, answer: str) -> bool | None:
     """Decide whether normalised ``answer`` equals normalised ``gold``; None when it needs the full checker."""
     if canonical_key(gold) == canonical_key(answer) and gold:
@@ -101,4 +120,4 @@ def fast_equivalent(gold: str, answer: str) -> bool | None:
         return numbers_equal(gold_num, answer_num) if answer_num is not None else None
     if is_bare_list(gold) and is_bare_list(answer):
         return _lists_equal(gold, answer)
-    return None
+    return _bracketed_equal(gold, answer)

@@ -67,10 +67,11 @@ def normalize_answer(answer: str) -> str:
     unit = _UNIT_RE.match(s)
     if unit and unit.group("value").strip():
         s = unit.group("value").strip()
+    assign = _ASSIGN_RE.match(s) if s.count("=") == 1 else None
+    if assign and ("," not in s[assign.end() :] or _THOUSANDS_RE.fullmatch(s[assign.end() :].strip())):
+        s = s[assign.end() :].strip()
     if _THOUSANDS_RE.fullmatch(s):
         s = s.replace(",", "")
-    if "=" in s and s.count("=") == 1 and "," not in s and _ASSIGN_RE.match(s):
-        s = _ASSIGN_RE.sub("", s, count=1).strip()
     choice = _CHOICE_RE.match(s)
     if choice:
         s = choice.group(1).upper()

@@ -31,6 +31,8 @@ from hicra.verifiers.normalize import canonical_key, is_bare_list, normalize_ans
         ("y = 2x+3", "2x+3"),
         ("a=1, b=2", "a=1, b=2"),  # several assignments stay
         ("x == 5", "x == 5"),
+        ("x = 11,111,111,100", "11111111100"),
+        ("x = 1,-2", "x = 1,-2"),
         ("\\text{(C)}", "C"),
         ("(c)", "C"),
         ("\\left( 3, \\frac{\\pi}{2} \\right)", "( 3, \\frac{\\pi}{2} )"),
