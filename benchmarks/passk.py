@@ -34,9 +34,7 @@ def pass_at_k(n: int, c: int, k: int) -> float:
     if c > n:
         raise ValueError(f"c: expected at most n={n} correct samples, got c={c}")
     if k > n:
-        raise ValueError(
-            f"k: pass@k needs k <= n samples, got k={k} > n={n}; sample more (raise n) or lower k"
-        )
+        raise ValueError(f"k: pass@k needs k <= n samples, got k={k} > n={n}; sample more (raise n) or lower k")
     if n - c < k:
         return 1.0
     prod = 1.0
@@ -64,9 +62,7 @@ def normalize_answer(answer: str) -> str:
     return text.rstrip(".")
 
 
-def majority_vote(
-    answers: Sequence[str | None], equivalent: Callable[[str, str], bool] | None = None
-) -> int | None:
+def majority_vote(answers: Sequence[str | None], equivalent: Callable[[str, str], bool] | None = None) -> int | None:
     """Index of the sample whose answer wins the vote, or None when no sample has an answer.
 
     Samples without an answer (None) do not vote. Answers are grouped by :func:`normalize_answer`, or, when
@@ -107,9 +103,7 @@ def maj_at_k(
     correctness is that of the winning group's first sample; with no answer among the first k it is False.
     """
     if len(answers) != len(correct):
-        raise ValueError(
-            f"maj@k: expected as many verdicts as answers, got {len(correct)} and {len(answers)}"
-        )
+        raise ValueError(f"maj@k: expected as many verdicts as answers, got {len(correct)} and {len(answers)}")
     _check_int("k", k, 1)
     if k > len(answers):
         raise ValueError(f"k: maj@k needs k <= n samples, got k={k} > n={len(answers)}; raise n or lower k")
