@@ -9,14 +9,15 @@ where one helps, and exit with code 2. Each subcommand's body lives in its own m
 command    function                          arguments (``args`` attributes)
 =========  ================================  ==========================================
 eval       hicra.benchmarks.evaluate.main    see ``hicra eval --help``
-compare    hicra.benchmarks.compare.main     agents (list[str] | None), env, ...
+compare    hicra.benchmarks.compare.main     agents (str), env, seeds, ...
 train      hicra.benchmarks.train.main       agent, env, model, config, resume, ...
 analyze    hicra.benchmarks.analyze.main     run_dirs (list[str]), out
-bench      hicra.benchmarks.perf.main        which (list[str]), out
+bench      hicra.benchmarks.perf.main        which (str), out
 =========  ================================  ==========================================
 
 Before dispatch, :func:`validate` checks what can be checked cheaply (agent and env names, files and folders,
-model paths) and turns comma lists into lists.
+model paths). Comma-separated flags (``--agents``, ``--which``, ``--suite``, ``--k``) reach the subcommand as
+the strings the user typed; split them with :func:`hicra.benchmarks.errors.parse_list`.
 """
 
 from __future__ import annotations
@@ -84,11 +85,9 @@ def _check_file(path: str | None, flag: str, *, folder: bool = False) -> None:
 
 
 def validate(args: argparse.Namespace) -> None:
-    """Check names and paths given in ``args`` (None: not given); turn comma lists into lists, in place."""
+    """Check the names and paths given in ``args`` (None: not given). Comma lists stay strings."""
     if args.command in ("compare", "train"):
-        if args.command == "compare" and args.agents is not None:
-            args.agents = list(dict.fromkeys(parse_list(args.agents, "--agents")))
-        names = args.agents if args.command == "compare" else [args.agent] if args.agent else None
+        names = parse_list(args.agents, "--agents") if args.command == "compare" else [args.agent] if args.agent else []
         agents = known_agents() if names else None
         if agents is not None:
             check_names(names, agents, "agent")
@@ -107,7 +106,7 @@ def validate(args: argparse.Namespace) -> None:
         for run_dir in args.run_dirs:
             _check_file(run_dir, "RUN_DIR", folder=True)
     if args.command == "bench":
-        args.which = parse_list(args.which, "--which")
+        parse_list(args.which, "--which")
 
 
 def configure_logging(args: argparse.Namespace) -> None:

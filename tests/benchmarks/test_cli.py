@@ -90,9 +90,10 @@ def test_compare_dispatches_its_namespace_to_the_compare_module(monkeypatch):
     assert main(argv) == 0
     (args,) = calls
     assert (args.command, args.seeds, args.steps, args.out, args.jobs) == ("compare", 2, 5, "x", 2)
-    assert args.agents is None and args.env is None and args.model is None and args.config is None
-    assert main(["compare", "--agents", "grpo, hicra,grpo", "-q"]) == 0
-    assert calls[1].agents == ["grpo", "hicra"]
+    assert args.agents == "grpo,hicra,entropy_grpo"
+    assert args.env is None and args.model is None and args.config is None and args.target_accuracy is None
+    assert main(["compare", "-q"]) == 0
+    assert (calls[1].seeds, calls[1].jobs) == (2, 1)
 
 
 @pytest.mark.parametrize(
@@ -100,7 +101,7 @@ def test_compare_dispatches_its_namespace_to_the_compare_module(monkeypatch):
     [
         ("train", "hicra.benchmarks.train", ["--steps", "3", "--seed", "4"], {"steps": 3, "seed": 4, "agent": None}),
         ("analyze", "hicra.benchmarks.analyze", ["."], {"run_dirs": ["."], "out": None}),
-        ("bench", "hicra.benchmarks.perf", ["--which", "overhead,memory"], {"which": ["overhead", "memory"]}),
+        ("bench", "hicra.benchmarks.perf", ["--which", "overhead,memory"], {"which": "overhead,memory"}),
     ],
 )
 def test_other_commands_dispatch_and_return_their_exit_code(monkeypatch, command, module, argv, attrs):
