@@ -17,7 +17,9 @@ Group rollouts (G responses to one problem, as GRPO needs)::
 
 or score many responses at once with ``MathEnv.evaluate(problem_ids, responses)`` (one verifier batch).
 Sync and Async vector envs both return the real prompts: :class:`~hicra_env.spaces.UnicodeText` stores text in
-shared memory as UTF-8 bytes.
+shared memory as UTF-8 bytes. For ``AsyncVectorEnv`` whose ``step`` scores responses, pass
+``vector_kwargs={"daemon": False, "context": "spawn"}``: the verifier's worker pool (used for answers off its
+in-process fast path) cannot start inside Gymnasium's default daemonic, forked workers.
 """
 
 from __future__ import annotations

@@ -81,10 +81,7 @@ def _gauss(n: int) -> Draft:
 
 def _odd_sum(n: int) -> Draft:
     last = 2 * n - 1
-    steps = (
-        f"Note that 1 = 1^2, 1 + 3 = 2^2 and 1 + 3 + 5 = 3^2, so the first {n} odd numbers "
-        f"sum to {n}^2 = {n * n}."
-    )
+    steps = f"Note that 1 = 1^2, 1 + 3 = 2^2 and 1 + 3 + 5 = 3^2, so the first {n} odd numbers sum to {n}^2 = {n * n}."
     return Draft(f"What is 1 + 3 + 5 + ... + {last}?", str(n * n), finish(steps, n * n))
 
 

@@ -183,7 +183,11 @@ def test_ids_may_name_another_difficulty_of_the_family():
 
 @pytest.mark.parametrize(
     ("bad", "hint"),
-    [("arithmetc-d1-5", "Did you mean 'arithmetic-d1-5'?"), ("arithmetic-5", "arithmetic-d1-12345"), ("arithmetic-d9-1", "1..5")],
+    [
+        ("arithmetc-d1-5", "Did you mean 'arithmetic-d1-5'?"),
+        ("arithmetic-5", "arithmetic-d1-12345"),
+        ("arithmetic-d9-1", "1..5"),
+    ],
 )
 def test_bad_procedural_ids_explain_the_format(bad, hint):
     with pytest.raises(UnknownProblemError, match=re.escape(hint)):
