@@ -148,12 +148,9 @@ def _suite_prompts(env, limit: int | None) -> dict[str, str]:
     return prompts
 
 
-def run_suite(policy, suite: Suite, config: EvalConfig) -> SuiteSummary:
-    """Generate the missing samples of one suite, then summarise all n samples of its first problems."""
-    env = make_suite_env(suite, config.data_dir, **config.env_kwargs)
-    prompts = _suite_prompts(env, config.limit)
-    folder = config.out / suite.name
-    settings = {
+def _settings(config: EvalConfig, suite: Suite) -> dict[str, Any]:
+    """What makes two samples comparable: recorded in ``run.json`` and checked on resume."""
+    return {
         "model": config.model,
         "env_id": suite.env_id,
         "template": suite.template,
@@ -162,6 +159,14 @@ def run_suite(policy, suite: Suite, config: EvalConfig) -> SuiteSummary:
         "top_p": suite.top_p,
         "max_new_tokens": suite.max_new_tokens,
     }
+
+
+def run_suite(policy, suite: Suite, config: EvalConfig) -> SuiteSummary:
+    """Generate the missing samples of one suite, then summarise all n samples of its first problems."""
+    env = make_suite_env(suite, config.data_dir, **config.env_kwargs)
+    prompts = _suite_prompts(env, config.limit)
+    folder = config.out / suite.name
+    settings = _settings(config, suite)
     check_run_settings(folder, settings)
     path = folder / SAMPLES_FILE
     done = load_records(path)
@@ -179,17 +184,9 @@ def run_suite(policy, suite: Suite, config: EvalConfig) -> SuiteSummary:
             done.update((r.key, r) for r in records)
             bar.update(len(batch))
     rows = [[done[(pid, s)] for s in range(suite.n)] for pid in prompts]
-    info = {"temperature": suite.temperature, "top_p": suite.top_p, "max_new_tokens": suite.max_new_tokens}
-    summary = summarize(
-        rows,
-        list(config.ks) if config.ks else suite.default_ks(),
-        n=suite.n,
-        suite=suite.name,
-        env_id=suite.env_id,
-        model=config.model,
-        template=suite.template,
-        **info,
-    )
+    ks = list(config.ks) if config.ks else suite.default_ks()
+    del settings["mode"]
+    summary = summarize(rows, ks, n=suite.n, suite=suite.name, **settings)
     write_suite_summary(summary, folder)
     return summary
 
