@@ -1,0 +1,223 @@
+"""The eval runner: records, summaries and resume, with a scripted policy (hand-computed scores) and the tiny one."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import torch
+
+from hicra.benchmarks import SUITES, UsageError
+from hicra.benchmarks.eval_records import load_records
+from hicra.benchmarks.evaluate import EvalConfig, run_eval
+from hicra.benchmarks.suites import override
+
+GOLD = ["\\left( 3, \\frac{\\pi}{2} \\right)", "p - q", "\\frac{14}{3}"]  # math500-0..2
+
+
+class ScriptedPolicy:
+    """Answers the k-th request for a problem with ``scripts[problem_id][k]`` (cycling); records every batch."""
+
+    def __init__(self, scripts: dict[str, list[str]], problems: dict[str, str]) -> None:
+        self.scripts, self.problems = scripts, problems
+        self.asked: dict[str, int] = {}
+        self.batches: list[list[str]] = []
+
+    def _problem_id(self, prompt: str) -> str:
+        (pid,) = [pid for pid, text in self.problems.items() if text in prompt]
+        return pid
+
+    def generate(self, prompts, *, num_samples, sampling, seed):
+        assert num_samples == 1 and seed is not None and sampling.temperature == 0.6
+        ids = [self._problem_id(p) for p in prompts]
+        self.batches.append(ids)
+        texts = []
+        for pid in ids:
+            k = self.asked.get(pid, 0)
+            self.asked[pid] = k + 1
+            texts.append(self.scripts[pid][k % len(self.scripts[pid])])
+        lengths = torch.tensor([len(t.split()) for t in texts])
+        mask = torch.arange(int(lengths.max())) < lengths[:, None]
+        return SimpleNamespace(texts=texts, response_mask=mask)
+
+
+@pytest.fixture
+def scripted(shared_data):
+    problems = {}
+    with open(shared_data / "math500.jsonl", encoding="utf-8") as fh:
+        for line, _ in zip(fh, range(3)):
+            row = json.loads(line)
+            problems[row["id"]] = row["problem"]
+    scripts = {
+        "math500-0": [f"So \\boxed{{{GOLD[0]}}}", f"Thus \\boxed{{{GOLD[0]}}}."],
+        "math500-1": [f"\\boxed{{{GOLD[1]}}}", "\\boxed{7}"],
+        "math500-2": ["no idea", "still no idea"],
+    }
+    return lambda: ScriptedPolicy(scripts, problems)
+
+
+def _config(shared_data: Path, out: Path, **changes) -> EvalConfig:
+    suite = override(SUITES["math500"], n=changes.pop("n", 2), max_new_tokens=8)
+    values = dict(model="scripted", suites=(suite,), out=out, ks=(1, 2), limit=3, data_dir=shared_data)
+    values.update(batch_size=4, progress=False)
+    return EvalConfig(**{**values, **changes})
+
+
+def _lines(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_records_and_summary_match_hand_computed_scores(shared_data, scripted, tmp_path):
+    policy = scripted()
+    (summary,) = run_eval(_config(shared_data, tmp_path), policy)
+    records = _lines(tmp_path / "math500" / "samples.jsonl")
+    assert [(r["problem_id"], r["sample"]) for r in records] == [
+        (f"math500-{p}", s) for p in range(3) for s in range(2)
+    ]
+    assert [r["correct"] for r in records] == [True, True, True, False, False, False]
+    assert [r["reason"] for r in records][3:] == ["mismatch", "no_answer", "no_answer"]
+    assert [r["gold"] for r in records] == [g for g in GOLD for _ in range(2)]
+    assert records[3]["extracted"] == "7" and records[4]["extracted"] is None
+    assert records[0]["tokens"] == 5 and records[0]["response"] == f"So \\boxed{{{GOLD[0]}}}"  # 5 words
+    # avg@2 = (1 + 1/2 + 0) / 3; pass@2 = 2/3; maj@2: problem 1 ties 1-1, the first answer (gold) wins.
+    assert summary.metrics == pytest.approx({"avg@2": 0.5, "pass@1": 0.5, "pass@2": 2 / 3, "maj@2": 2 / 3})
+    assert list(summary.metrics) == ["avg@2", "pass@1", "pass@2", "maj@2"]
+    assert summary.stderr == pytest.approx(0.5 / 3**0.5)
+    assert summary.no_answer_rate == pytest.approx(2 / 6)
+    saved = json.loads((tmp_path / "math500" / "summary.json").read_text())
+    assert saved["metrics"] == summary.metrics and saved["num_problems"] == 3 and saved["n"] == 2
+    table = (tmp_path / "math500" / "summary.md").read_text()
+    assert "| math500 | 3 | 2 | 50.0 ± 28.9 | 50.0 | 66.7 | 66.7 |" in table
+    assert "temperature 0.6, top-p 0.95" in table
+    assert (
+        "| suite | problems | n | avg@n (%) | pass@1 (%) | pass@2 (%) | maj@2 (%) |"
+        in (tmp_path / "summary.md").read_text()
+    )
+    assert [b for b in policy.batches] == [["math500-0"] * 2 + ["math500-1"] * 2, ["math500-2"] * 2]
+
+
+def test_rerun_generates_nothing_and_refills_deleted_or_truncated_lines(shared_data, scripted, tmp_path):
+    config = _config(shared_data, tmp_path)
+    run_eval(config, scripted())
+    path = tmp_path / "math500" / "samples.jsonl"
+    before = path.read_bytes()
+    again = scripted()
+    run_eval(config, again)
+    assert again.batches == [] and path.read_bytes() == before
+
+    lines = before.decode().splitlines(keepends=True)
+    kept = [lines[0], lines[2], lines[3], lines[5][:25]]  # drop (0,1) and (2,0); (2,1) cut mid-line by a kill
+    path.write_text("".join(kept))
+    refill = scripted()
+    (summary,) = run_eval(config, refill)
+    assert sorted(pid for batch in refill.batches for pid in batch) == ["math500-0", "math500-2", "math500-2"]
+    assert sorted(load_records(path)) == [(f"math500-{p}", s) for p in range(3) for s in range(2)]
+    assert len(path.read_text().splitlines()) == 6
+    assert summary.num_problems == 3
+
+
+def test_larger_n_or_limit_extends_a_run_and_other_settings_are_refused(shared_data, scripted, tmp_path):
+    run_eval(_config(shared_data, tmp_path), scripted())
+    more = scripted()
+    (summary,) = run_eval(_config(shared_data, tmp_path, n=3, limit=3), more)
+    assert sorted(pid for batch in more.batches for pid in batch) == [f"math500-{p}" for p in range(3)]
+    assert summary.n == 3 and "avg@3" in summary.metrics
+    hotter = _config(shared_data, tmp_path)
+    hotter = replace(hotter, suites=(override(hotter.suites[0], temperature=1.0),))
+    with pytest.raises(UsageError, match=r"temperature=0\.6, not 1\.0"):
+        run_eval(hotter, scripted())
+
+
+def test_load_records_keeps_good_lines_and_terminates_a_complete_last_line(tmp_path):
+    path = tmp_path / "samples.jsonl"
+    good = {"problem_id": "a", "sample": 0, "response": "r\u2028x", "extracted": None, "correct": False}
+    good |= {"reason": "no_answer", "gold": "1", "tokens": 3}
+    line = json.dumps(good, ensure_ascii=False)
+    path.write_text(line + "\n" + '{"problem_id": "b"}\n' + line)  # a wrong schema, a duplicate without newline
+    records = load_records(path)
+    assert list(records) == [("a", 0)] and records[("a", 0)].response == "r\u2028x"
+    assert path.read_text() == line + "\n"
+    path.write_text(line)
+    load_records(path)
+    assert path.read_text() == line + "\n"
+    assert load_records(tmp_path / "missing.jsonl") == {}
+
+
+@pytest.fixture(scope="module")
+def tiny_policy():
+    from hicra.agents.policy import Policy
+
+    return Policy.from_pretrained("tiny")
+
+
+def _eval_argv(shared_data: Path, out: Path) -> list[str]:
+    return [
+        "eval", "--model", "tiny", "--suite", "math500", "--data-dir", str(shared_data), "--limit", "3",
+        "--n", "2", "--k", "1,2", "--max-new-tokens", "12", "--batch-size", "4", "--device", "cpu", "-q",
+        "--out", str(out),
+    ]  # fmt: skip
+
+
+def test_tiny_policy_end_to_end_through_the_cli(shared_data, tmp_path, tiny_policy, capsys):
+    from hicra.benchmarks.cli import main
+    from hicra.verifiers import verify
+
+    assert main(_eval_argv(shared_data, tmp_path)) == 0
+    assert "| math500 | 3 | 2 |" in capsys.readouterr().out
+    path = tmp_path / "math500" / "samples.jsonl"
+    records = _lines(path)
+    assert len(records) == 6
+    for r in records:
+        verdict = verify(r["response"], r["gold"], mode="strict")
+        assert (r["correct"], r["extracted"], r["reason"]) == (verdict.correct, verdict.extracted, verdict.reason)
+        assert 1 <= r["tokens"] <= 12
+    assert [r["gold"] for r in records] == [g for g in GOLD for _ in range(2)]
+    summary = json.loads((tmp_path / "math500" / "summary.json").read_text())
+    assert summary["metrics"]["avg@2"] == pytest.approx(sum(r["correct"] for r in records) / 6)
+    before = path.read_bytes()
+    assert main(_eval_argv(shared_data, tmp_path)) == 0
+    assert path.read_bytes() == before
+    path.write_bytes(b"".join(before.splitlines(keepends=True)[:4]))
+    assert main(_eval_argv(shared_data, tmp_path)) == 0
+    assert sorted(load_records(path)) == sorted((r["problem_id"], r["sample"]) for r in records)
+
+
+def test_tiny_policy_samples_are_reproducible_and_the_bar_shows_progress(shared_data, tmp_path, tiny_policy, capsys):
+    runs = []
+    for out in (tmp_path / "a", tmp_path / "b"):
+        run_eval(_config(shared_data, out, model="tiny", progress=out.name == "a"), tiny_policy)
+        runs.append([r["response"] for r in _lines(out / "math500" / "samples.jsonl")])
+    assert runs[0] == runs[1]
+    assert "6/6" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--suite", "math50"], "unknown suite 'math50'; did you mean 'math500'?"),
+        (["--suite", "aime25"], "aime25.jsonl', which does not exist"),
+        (["--k", "1,64"], "--k: k=64 exceeds the number of samples n=2"),
+        (["--k", "1,x"], "--k: expected comma-separated integers >= 1, got 'x'"),
+        (["--top-p", "0"], "--top-p: expected a number in (0, 1], got 0"),
+    ],
+)
+def test_eval_user_errors_exit_2_with_one_line(shared_data, tmp_path, capsys, extra, message):
+    from hicra.benchmarks.cli import main
+
+    assert main([*_eval_argv(shared_data, tmp_path), *extra]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and message in err, err
+    assert not (tmp_path / "math500" / "samples.jsonl").exists()
+
+
+def test_eval_rejects_a_model_name_close_to_a_preset(shared_data, tmp_path, capsys):
+    from hicra.benchmarks.cli import main
+
+    argv = _eval_argv(shared_data, tmp_path)
+    argv[argv.index("tiny")] = "tiyn"
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "did you mean 'tiny'?" in err, err
