@@ -8,8 +8,8 @@ import pytest
 
 import hicra_env
 from hicra_env import MathEnv, UnknownProblemError
-from hicra_env.sources.base import ListSource
 from hicra_env.problem import Problem
+from hicra_env.sources.base import ListSource
 
 PROBLEMS = [
     Problem("p-0", "What is 2 + 2?", "4"),
@@ -136,9 +136,9 @@ def test_env_kwargs_are_validated():
         MathEnv(mode="loose")
     with pytest.raises(ValueError, match="timeout_s must be > 0"):
         MathEnv(timeout_s=0)
-    with pytest.raises(ValueError, match="unknown task 'Arithmetc'.*Did you mean 'Arithmetic'"):
+    with pytest.raises(ValueError, match=r"unknown task 'Arithmetc'.*Did you mean 'Arithmetic'"):
         MathEnv("Arithmetc")
-    with pytest.raises(ValueError, match="difficulty of family 'arithmetic' must be in 1..5, got 9"):
+    with pytest.raises(ValueError, match=r"difficulty of family 'arithmetic' must be in 1\.\.5, got 9"):
         gym.make("hicra/Arithmetic-v0", difficulty=9)
 
 

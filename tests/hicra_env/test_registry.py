@@ -23,7 +23,7 @@ IDS = sorted(env_id for env_id in gym.registry if env_id.startswith("hicra/"))
 
 
 def test_every_task_is_registered_and_dataset_ids_are_covered():
-    assert IDS == sorted(f"hicra/{name}-v0" for name in hicra_env.TASKS)
+    assert sorted(f"hicra/{name}-v0" for name in hicra_env.TASKS) == IDS
     assert set(HUB_DATASETS) == set(DATA_FILES)
     assert "hicra/Arithmetic-v0" in IDS
 

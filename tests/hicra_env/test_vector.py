@@ -8,7 +8,6 @@ import pytest
 
 from hicra_env import MathEnv, reset_group
 
-
 # Responses off the verifier's in-process fast path (the second one below) need its worker pool, which cannot
 # start inside AsyncVectorEnv's default workers (daemonic, forked after the parent started the pool's
 # forkserver). Documented workaround in hicra_env's docstring: daemon=False and a spawn context.

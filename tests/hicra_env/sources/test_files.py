@@ -75,7 +75,7 @@ def test_bad_paths_and_duplicates(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
         load_problems(tmp_path / "missing.jsonl")
     (tmp_path / "x.csv").write_text("problem,answer\n")
-    with pytest.raises(ValueError, match="expected a .jsonl or .parquet file"):
+    with pytest.raises(ValueError, match=r"expected a \.jsonl or \.parquet file"):
         load_problems(tmp_path / "x.csv")
     dup = _jsonl(tmp_path / "dup.jsonl", [{"id": "a", "problem": "p", "answer": "1"}] * 2)
     with pytest.raises(ValueError, match="duplicate problem id 'a'"):
