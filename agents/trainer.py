@@ -20,6 +20,8 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+import hicra_env  # noqa: F401  (registers the hicra/* ids)
+
 from .base import Agent
 from .checkpoint import load_checkpoint, save_checkpoint
 from .config import TrainConfig
@@ -34,9 +36,7 @@ log = logging.getLogger(__name__)
 
 def derived_seed(*parts: int) -> int:
     """A 63-bit seed from integers (run seed, step, purpose): collision-free across steps and purposes."""
-    return int(
-        np.random.SeedSequence([int(p) for p in parts]).generate_state(2, np.uint64)[0] >> np.uint64(1)
-    )
+    return int(np.random.SeedSequence([int(p) for p in parts]).generate_state(2, np.uint64)[0] >> np.uint64(1))
 
 
 class Trainer:
@@ -87,7 +87,7 @@ class Trainer:
         prompts, ids = [], []
         for b in range(self.config.prompts_per_step):
             obs, info = self.env.reset(seed=derived_seed(self.config.seed, self.step, 0, b))
-            prompts.append(self.policy.format_prompt(obs))
+            prompts.append(obs)  # Policy.generate applies the chat template
             ids.append(info["problem_id"])
         return prompts, ids
 
@@ -136,7 +136,7 @@ class Trainer:
         rewards, infos = self.env.unwrapped.evaluate(row_ids, gen.texts)
         t2 = time.perf_counter()
         old_logprobs, entropy, ref = self._score_tokens(gen.input_ids, gen.attention_mask, gen.prompt_length)
-        planning = self.grams.token_mask(self.policy.tokenizer, gen.response_ids, gen.response_mask)
+        planning = self.grams.token_mask(self.policy.tokenizer, gen.response_ids, gen.response_mask, texts=gen.texts)
         timings.update(generate=t1 - t0, verify=t2 - t1, logprobs=time.perf_counter() - t2)
         return RolloutBatch(
             input_ids=gen.input_ids, attention_mask=gen.attention_mask, prompt_length=gen.prompt_length,
@@ -179,10 +179,8 @@ class Trainer:
                     finite = False
                     break
                 loss.backward()
-                loss_sum, clip_sum = loss_sum + float(loss), clip_sum + weight * stats["clip_frac"]
-            grad_norm = (
-                float(torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)) if finite else math.nan
-            )
+                loss_sum, clip_sum = loss_sum + float(loss.detach()), clip_sum + weight * stats["clip_frac"]
+            grad_norm = float(torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)) if finite else math.nan
             if not (finite and math.isfinite(grad_norm)):
                 log.warning("step %d: non-finite loss or gradient norm; optimiser step skipped", self.step)
                 self.optimizer.zero_grad(set_to_none=True)
@@ -219,9 +217,7 @@ class Trainer:
     def train(self, steps: int | None = None, *, progress: bool = True) -> list[StepMetrics]:
         """Run until ``steps`` (default ``config.steps``) steps are done in total, checkpointing as configured."""
         target, history = steps if steps is not None else self.config.steps, []
-        bar = tqdm(
-            total=target, initial=self.step, desc=f"{self.agent.name}", disable=not progress, leave=False
-        )
+        bar = tqdm(total=target, initial=self.step, desc=f"{self.agent.name}", disable=not progress, leave=False)
         while self.step < target:
             metrics = self.train_step()
             history.append(metrics)

@@ -60,10 +60,9 @@ def test_hicra_amplifies_planning_tokens_up_when_correct_and_damps_them_when_wro
 
 
 def test_high_entropy_amplifies_the_top_rho_response_tokens_only():
-    # 9 response tokens; rho=0.25 -> the 2 highest response entropies: 9.0 (row 3 col 1) is padding-free?
-    # row 3 has only token 0 in the response, so its 9.0s are padding; the top-2 response entropies are
-    # 0.9 (row 0, col 1) and 0.8 (row 1, col 0).
-    adv = _adv("high_entropy", rho=0.25)
+    # 9 response tokens; ceil(0.2 * 9) = 2 are amplified: the two highest *response* entropies, 0.9 (row 0,
+    # col 1) and 0.8 (row 1, col 0). Row 3's 9.0s lie on padding and must be ignored.
+    adv = _adv("high_entropy", rho=0.2)
     expected = torch.tensor([[0.5, 0.6, 0.5], [-0.4, -0.5, -0.5], [-0.5, -0.5, -0.5], [0.5, 0.5, 0.5]])
     assert torch.allclose(adv, expected)
 
@@ -71,9 +70,7 @@ def test_high_entropy_amplifies_the_top_rho_response_tokens_only():
 def test_placebo_amplifies_as_many_tokens_as_hicra_but_elsewhere_by_chance():
     batch = _batch()
     agent = make_agent("hicra_placebo")
-    masks = [
-        agent.credit_mask(batch, torch.Generator().manual_seed(s)) & batch.response_mask for s in range(5)
-    ]
+    masks = [agent.credit_mask(batch, torch.Generator().manual_seed(s)) & batch.response_mask for s in range(5)]
     planning = int((batch.planning_mask & batch.response_mask).sum())
     for mask in masks:
         assert abs(int(mask.sum()) - planning) <= 1
