@@ -13,9 +13,7 @@ from .hicra import HICRA
 from .hicra_placebo import HICRAPlacebo
 from .high_entropy import HighEntropy
 
-AGENTS: dict[str, type[Agent]] = {
-    cls.name: cls for cls in (GRPO, HICRA, EntropyGRPO, HICRAPlacebo, HighEntropy)
-}
+AGENTS: dict[str, type[Agent]] = {cls.name: cls for cls in (GRPO, HICRA, EntropyGRPO, HICRAPlacebo, HighEntropy)}
 
 
 def make_agent(name: str, **cfg: Any) -> Agent:

@@ -61,9 +61,7 @@ class CompareConfig:
 
     def __post_init__(self) -> None:
         if self.seeds < 1 or self.steps < 1 or self.jobs < 1:
-            raise UsageError(
-                f"seeds, steps and jobs must be >= 1, got {self.seeds}, {self.steps}, {self.jobs}"
-            )
+            raise UsageError(f"seeds, steps and jobs must be >= 1, got {self.seeds}, {self.steps}, {self.jobs}")
         if not 0 < self.final_fraction <= 1:
             raise UsageError(f"final fraction: expected a value in (0, 1], got {self.final_fraction}")
 
@@ -91,9 +89,7 @@ def _run_one(agent: str, seed: int, config: CompareConfig, run_dir: str, threads
     torch.set_num_threads(threads)
     train = TrainConfig(env_id=config.env_id, model=config.model, steps=config.steps, seed=seed)
     train = replace(train, **dict(config.train_overrides))
-    Trainer(make_agent(agent, **dict(config.agent_overrides)), train, run_dir=run_dir).train(
-        progress=config.jobs == 1
-    )
+    Trainer(make_agent(agent, **dict(config.agent_overrides)), train, run_dir=run_dir).train(progress=config.jobs == 1)
     return run_dir
 
 
@@ -139,16 +135,10 @@ def summarize(runs: list[RunLog], config: CompareConfig) -> list[AgentSummary]:
                 accuracy_gain=mean_interval([b - a for a, b in zip(first, last)]),
                 steps_to_target=[steps_to_reach(a, config.target_accuracy, 5) for a in acc],
                 final_planning_ratio=mean_interval(
-                    [
-                        window_mean(r.curve("planning_ratio"), config.final_fraction, tail=True)
-                        for r in agent_runs
-                    ]
+                    [window_mean(r.curve("planning_ratio"), config.final_fraction, tail=True) for r in agent_runs]
                 ).mean,
                 final_semantic_entropy=mean_interval(
-                    [
-                        window_mean(r.curve("semantic_entropy"), config.final_fraction, tail=True)
-                        for r in agent_runs
-                    ]
+                    [window_mean(r.curve("semantic_entropy"), config.final_fraction, tail=True) for r in agent_runs]
                 ).mean,
             )
         )
@@ -177,9 +167,7 @@ def markdown_table(summaries: list[AgentSummary], config: CompareConfig) -> str:
     return head + body
 
 
-def write_summary(
-    summaries: list[AgentSummary], config: CompareConfig, out: Path, *, wall_seconds: float
-) -> None:
+def write_summary(summaries: list[AgentSummary], config: CompareConfig, out: Path, *, wall_seconds: float) -> None:
     table = markdown_table(summaries, config)
     header = (
         f"# hicra compare: {config.env_id}, model {config.model}, {config.steps} steps, {config.seeds} seeds\n\n"
@@ -211,9 +199,7 @@ def main(args: argparse.Namespace) -> int:
         model=model,
         train_overrides=tuple(train.items()),
         agent_overrides=tuple(file.agent.items()),
-        target_accuracy=args.target_accuracy
-        if args.target_accuracy is not None
-        else CompareConfig.target_accuracy,
+        target_accuracy=args.target_accuracy if args.target_accuracy is not None else CompareConfig.target_accuracy,
         jobs=args.jobs,
     )
     summaries = run_compare(config, args.out, plots=not args.no_plots)

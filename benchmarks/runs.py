@@ -27,9 +27,7 @@ class RunLog:
 
     def curve(self, name: str) -> np.ndarray:
         if name not in self.metrics:
-            raise UsageError(
-                f"{self.path}: no metric {name!r} in metrics.jsonl (have: {', '.join(self.metrics)})"
-            )
+            raise UsageError(f"{self.path}: no metric {name!r} in metrics.jsonl (have: {', '.join(self.metrics)})")
         return self.metrics[name]
 
 
@@ -38,9 +36,7 @@ def load_run(path: Path) -> RunLog:
     config = json.loads((path / "config.json").read_text())
     rows = read_jsonl(path / "metrics.jsonl")
     names = [k for k in (rows[0] if rows else {}) if k not in ("step", "skipped")]
-    metrics = {
-        k: np.array([math.nan if r.get(k) is None else float(r[k]) for r in rows], dtype=float) for k in names
-    }
+    metrics = {k: np.array([math.nan if r.get(k) is None else float(r[k]) for r in rows], dtype=float) for k in names}
     steps = np.array([r["step"] for r in rows], dtype=int)
     return RunLog(path, config["agent"], int(config["train"]["seed"]), steps, metrics)
 

@@ -22,9 +22,7 @@ def check_env_id(env_id: str) -> None:
 
     if env_id not in gym.registry:
         hicra_ids = sorted(k for k in gym.registry if k.startswith("hicra/"))
-        raise UsageError(
-            f"unknown env {env_id!r}{did_you_mean(env_id, hicra_ids)} (hicra ids: {', '.join(hicra_ids)})"
-        )
+        raise UsageError(f"unknown env {env_id!r}{did_you_mean(env_id, hicra_ids)} (hicra ids: {', '.join(hicra_ids)})")
 
 
 def build_trainer(agent_name: str, train: dict[str, Any], agent_cfg: dict[str, Any], run_dir: Path):
@@ -32,9 +30,7 @@ def build_trainer(agent_name: str, train: dict[str, Any], agent_cfg: dict[str, A
     from hicra.agents import AGENTS, TrainConfig, Trainer, make_agent
 
     if agent_name not in AGENTS:
-        raise UsageError(
-            f"unknown agent {agent_name!r}{did_you_mean(agent_name, AGENTS)} (known: {', '.join(AGENTS)})"
-        )
+        raise UsageError(f"unknown agent {agent_name!r}{did_you_mean(agent_name, AGENTS)} (known: {', '.join(AGENTS)})")
     check_env_id(train.get("env_id", TrainConfig.env_id))
     try:
         agent = make_agent(agent_name, **agent_cfg)
@@ -65,9 +61,7 @@ def main(args: argparse.Namespace) -> int:
         agent_name = args.agent or file.agent_name or "hicra"
         train = {**file.train, **flag_overrides(args)}
         seed = train.get("seed", 0)
-        default_dir = (
-            f"runs/train/{agent_name}-{re.sub(r'[^A-Za-z0-9]+', '-', train.get('env_id', 'default'))}-{seed}"
-        )
+        default_dir = f"runs/train/{agent_name}-{re.sub(r'[^A-Za-z0-9]+', '-', train.get('env_id', 'default'))}-{seed}"
         run_dir = Path(args.out or default_dir)
         trainer = build_trainer(agent_name, train, file.agent, run_dir)
     history = trainer.train(progress=not args.quiet)
