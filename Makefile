@@ -5,7 +5,7 @@ VENV ?= .venv
 TORCH_SPEC ?= torch==2.13.0
 BIN := $(VENV)/bin
 
-.PHONY: install test lint format demo bench
+.PHONY: install tiny test lint format demo bench
 
 $(BIN)/.hicra-installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,7 +16,12 @@ $(BIN)/.hicra-installed: pyproject.toml
 
 install: $(BIN)/.hicra-installed
 
-test: install
+# Builds (once, cached under $$HICRA_CACHE) the tiny policy the tests and the demo use, outside pytest's per-test
+# timeout: a few minutes on 2 cores the first time, instant after.
+tiny: install
+	$(BIN)/python -m hicra.agents.tiny
+
+test: tiny
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest

@@ -2,8 +2,17 @@
 
 Everything is built in-process from a :class:`TinyRecipe` (no download): the env poses problems through its public
 API (``gymnasium.make(env_id)``, ``reset``, ``problem(id)``), a byte-level BPE tokenizer is trained on the prompts
-and worked solutions, and a short teacher-forced warm start (loss on the solution tokens and EOS) gives the model
-some, far from perfect, procedural competence. The result is saved with ``save_pretrained`` into
+and solutions, and a short teacher-forced warm start (loss on the solution tokens and EOS) gives the model some,
+far from perfect, procedural competence.
+
+The warm-start data mixes two strategies, as a base model's samples do: a share ``direct_fraction`` of the
+problems is answered at once (``The answer is \\boxed{9}.``), the rest with the env's worked solution opened by a
+planning phrase (``Let's break it down: 7 + 5 = 12, 12 - 3 = 9. The answer is \\boxed{9}.``; "let's" and "break it
+down" are Strategic Grams). The policy therefore starts undecided between the two at its first tokens, working
+the steps out is the better strategy for a 2-layer model, and RL has a strategic choice to sharpen besides the
+arithmetic itself: the two phases of the paper in miniature, and planning tokens for HICRA to credit.
+
+The result is saved with ``save_pretrained`` into
 ``$HICRA_CACHE/tiny-<hash of the recipe>`` atomically, so later loads are fast.
 """
 
@@ -13,6 +22,7 @@ import hashlib
 import json
 import logging
 import math
+import random
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -22,7 +32,7 @@ from .model_cache import cached_dir
 
 logger = logging.getLogger(__name__)
 
-RECIPE_VERSION = 1
+RECIPE_VERSION = 2
 """Bumped whenever the build code changes what a recipe produces (invalidates cached builds)."""
 EOS, PAD, BOS = "<|endoftext|>", "<|pad|>", "<|bos|>"
 
@@ -44,11 +54,15 @@ class TinyRecipe:
     num_heads: int = 4
     intermediate_size: int = 384
     max_positions: int = 512
-    steps: int = 600
-    """Warm-start optimiser steps (AdamW, warm-up then cosine decay)."""
+    steps: int = 1500
+    """Warm-start optimiser steps (AdamW, warm-up then cosine decay); about 5 minutes on 2 cores."""
     batch_size: int = 32
     lr: float = 3e-3
     seed: int = 0
+    direct_fraction: float = 0.5
+    """Share of warm-start problems answered directly (no working); the rest get ``planning_phrase`` + solution."""
+    planning_phrase: str = "Let's break it down: "
+    """Opens every worked solution of the warm start ("" keeps the env's solutions unchanged)."""
 
     def __post_init__(self) -> None:
         for name in ("num_problems", "hidden_size", "num_layers", "num_heads", "intermediate_size", "batch_size"):
@@ -64,6 +78,8 @@ class TinyRecipe:
             )
         if not self.lr > 0:
             raise ValueError(f"TinyRecipe.lr must be > 0, got {self.lr}")
+        if not 0.0 <= self.direct_fraction <= 1.0:
+            raise ValueError(f"TinyRecipe.direct_fraction must be in [0, 1], got {self.direct_fraction}")
 
     def key(self) -> str:
         """Short stable hash of the recipe and the build code version."""
@@ -77,8 +93,17 @@ def tiny_dir(recipe: TinyRecipe | None = None) -> Path:
     return cached_dir(f"tiny-{recipe.key()}", lambda out: build_tiny(recipe, out))
 
 
+def direct_answer(answer: str) -> str:
+    """The warm start's direct strategy: the final answer with no working."""
+    return f"The answer is \\boxed{{{answer}}}."
+
+
 def worked_examples(recipe: TinyRecipe) -> list[tuple[str, str]]:
-    """``(prompt, worked solution)`` pairs exactly as the env poses them, ``num_problems`` distinct ones."""
+    """``(prompt, solution)`` pairs for ``num_problems`` distinct problems, prompts exactly as the env poses them.
+
+    Problem ``i`` is answered directly when ``random.Random(recipe.seed).random() < direct_fraction`` on its draw
+    ``i``; otherwise its solution is ``planning_phrase`` + the env's worked solution.
+    """
     import gymnasium as gym
 
     import hicra_env  # noqa: F401  (registers the hicra/* ids)
@@ -86,13 +111,16 @@ def worked_examples(recipe: TinyRecipe) -> list[tuple[str, str]]:
     kwargs = {} if recipe.template is None else {"template": recipe.template}
     env = gym.make(recipe.env_id, **kwargs)
     seen: dict[str, tuple[str, str]] = {}
+    choose = random.Random(recipe.seed)
     prompt, info = env.reset(seed=recipe.seed)
     for _ in range(recipe.num_problems * 20):
         if info["problem_id"] not in seen:
             problem = env.unwrapped.problem(info["problem_id"])
             if problem.solution is None:
                 raise ValueError(f"{recipe.env_id} problem {problem.id} has no worked solution to warm-start on")
-            seen[problem.id] = (prompt, problem.solution)
+            direct = choose.random() < recipe.direct_fraction
+            solution = direct_answer(problem.answer) if direct else recipe.planning_phrase + problem.solution
+            seen[problem.id] = (prompt, solution)
             if len(seen) == recipe.num_problems:
                 break
         prompt, info = env.reset()
@@ -212,3 +240,8 @@ def build_tiny(recipe: TinyRecipe, out: Path) -> None:
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)
     (out / "hicra_tiny_recipe.json").write_text(json.dumps({**asdict(recipe), "version": RECIPE_VERSION}, indent=1))
+
+
+if __name__ == "__main__":  # python -m hicra.agents.tiny: build (or find) the default tiny policy, print its folder
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    print(tiny_dir())

@@ -110,8 +110,13 @@ def _add_compare(sub) -> None:
     p = sub.add_parser("compare", help="train several agents on the same task, seeds and budget; plot and tabulate")
     p.add_argument("--agents", default=DEFAULT_AGENTS, help=f"comma-separated agent names (default {DEFAULT_AGENTS})")
     _add_training_flags(p)
-    p.add_argument("--seeds", type=positive_int, default=2, help="seeds per agent: 0..S-1 (default 2)")
-    p.add_argument("--jobs", type=positive_int, default=1, help="runs in parallel processes (default 1)")
+    p.add_argument("--seeds", type=positive_int, default=3, help="seeds per agent: 0..S-1 (default 3)")
+    p.add_argument(
+        "--jobs",
+        type=positive_int,
+        default=2,
+        help="runs in parallel processes, each with cores/jobs threads (default 2)",
+    )
     p.add_argument("--out", default="runs/compare", help="output folder (default runs/compare)")
     p.add_argument("--target-accuracy", type=float, help="accuracy for the steps-to-target column")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")

@@ -35,6 +35,8 @@ class MathEnv(gym.Env[str, str]):
             own problems (the offline path for hub datasets).
         skip_invalid: Skip malformed records of ``data_path`` (one warning with the count) instead of raising.
         difficulty: Difficulty of procedural tasks (default: the task's default).
+        num_problems: Draw only from the source's first ``num_problems`` problems: a fixed training set that
+            RL iterates over, as runs on a finite dataset do (None: all of them; procedural tasks have ~2**31).
         template: Prompt template key or object (:mod:`hicra_env.templates`), default ``"boxed-v1"``.
         mode: Verifier answer extraction, ``"lenient"`` (default) or ``"strict"`` (last ``\\boxed{}`` only).
         timeout_s: Verifier deadline per response, in seconds.
@@ -52,6 +54,7 @@ class MathEnv(gym.Env[str, str]):
         data_path: str | Path | None = None,
         skip_invalid: bool = False,
         difficulty: int | None = None,
+        num_problems: int | None = None,
         template: str | PromptTemplate = DEFAULT_TEMPLATE,
         mode: Literal["strict", "lenient"] = "lenient",
         timeout_s: float = 5.0,
@@ -70,6 +73,14 @@ class MathEnv(gym.Env[str, str]):
         elif data_path is not None or difficulty is not None:
             raise ValueError("data_path= and difficulty= apply to a task name, not to a ProblemSource object")
         self.source = source
+        if num_problems is not None and (
+            isinstance(num_problems, bool) or not isinstance(num_problems, int) or not 1 <= num_problems <= len(source)
+        ):
+            raise ValueError(
+                f"num_problems must be an int from 1 to the source's {len(source)} problems (or None for all), "
+                f"got {num_problems!r}"
+            )
+        self.num_problems = len(source) if num_problems is None else num_problems
         self.template = get_template(template)
         self.mode = mode
         self.timeout_s = float(timeout_s)
@@ -106,7 +117,7 @@ class MathEnv(gym.Env[str, str]):
             if isinstance(index, bool) or not isinstance(index, int | np.integer):
                 raise TypeError(f"options['index'] must be an int, got {type(index).__name__}")
             return self.source.get(int(index))
-        return self.source.get(int(self.np_random.integers(len(self.source))))
+        return self.source.get(int(self.np_random.integers(self.num_problems)))
 
     def step(self, action: str) -> tuple[str, float, bool, bool, dict]:
         """Score the response; returns ``("", reward, True, False, info)`` (info reveals ``answer``)."""

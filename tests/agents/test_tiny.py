@@ -35,6 +35,7 @@ def small_dir(tmp_path_factory):
         ("num_heads", 3, "hidden_size.*num_heads"),
         ("lr", 0.0, "lr"),
         ("batch_size", 0, "batch_size"),
+        ("direct_fraction", 1.5, "direct_fraction"),
     ],
 )
 def test_recipe_rejects_bad_values(field, value, named):
@@ -55,8 +56,26 @@ def test_worked_examples_are_what_the_env_poses():
     env = gym.make("hicra/Arithmetic-v0")
     prompt, info = env.reset(seed=5)
     problem = env.unwrapped.problem(info["problem_id"])
-    assert examples[0] == (prompt, problem.solution)
+    assert examples[0][0] == prompt
+    assert examples[0][1] in (tiny.direct_answer(problem.answer), recipe.planning_phrase + problem.solution)
     assert problem.solution.endswith(f"\\boxed{{{problem.answer}}}.")
+
+
+@pytest.mark.parametrize(("fraction", "low", "high"), [(0.0, 0, 0), (1.0, 200, 200), (0.5, 80, 120)])
+def test_direct_fraction_sets_the_strategy_mix(fraction, low, high):
+    recipe = TinyRecipe(num_problems=200, direct_fraction=fraction)
+    solutions = [s for _, s in tiny.worked_examples(recipe)]
+    direct = [s for s in solutions if s.startswith("The answer is \\boxed{")]
+    worked = [s for s in solutions if s.startswith("Let's break it down: ")]
+    assert low <= len(direct) <= high  # 0.5: binomial(200, 0.5) lies in [80, 120] with probability > 0.995
+    assert len(direct) + len(worked) == 200
+
+
+def test_direct_answer_and_worked_solution_end_with_the_same_box():
+    recipe = TinyRecipe(num_problems=1, direct_fraction=0.0)
+    ((_, worked),) = tiny.worked_examples(recipe)
+    ((_, direct),) = tiny.worked_examples(dataclasses.replace(recipe, direct_fraction=1.0))
+    assert worked.startswith(recipe.planning_phrase) and worked.endswith(direct[len("The answer is ") :])
 
 
 def test_tokenizer_round_trips_and_splits_digits():

@@ -93,7 +93,7 @@ def test_compare_dispatches_its_namespace_to_the_compare_module(monkeypatch):
     assert args.agents == "grpo,hicra,entropy_grpo"
     assert args.env is None and args.model is None and args.config is None and args.target_accuracy is None
     assert main(["compare", "-q"]) == 0
-    assert (calls[1].seeds, calls[1].jobs) == (2, 1)
+    assert (calls[1].seeds, calls[1].jobs) == (3, 2)
 
 
 @pytest.mark.parametrize(

@@ -59,6 +59,21 @@ def test_random_draws_use_np_random_and_cover_the_source(env):
     assert [env.reset(seed=s)[1]["problem_id"] for s in range(30)] == ids
 
 
+def test_num_problems_draws_from_a_fixed_training_set():
+    env = MathEnv(ListSource("tiny", PROBLEMS), num_problems=2)
+    assert {env.reset(seed=s)[1]["problem_id"] for s in range(40)} == {"p-0", "p-1"}
+    assert env.reset(options={"index": 2})[1]["problem_id"] == "p-2"  # explicit picks still reach every problem
+    procedural = gym.make("hicra/Arithmetic-v0", num_problems=5)
+    first_five = {procedural.unwrapped.source.get(i).id for i in range(5)}
+    assert {procedural.reset(seed=s)[1]["problem_id"] for s in range(100)} == first_five
+
+
+@pytest.mark.parametrize("bad", [0, 4, 2.0, True])
+def test_num_problems_out_of_range_names_the_source_size(bad):
+    with pytest.raises(ValueError, match=r"num_problems must be an int from 1 to the source's 3 problems"):
+        MathEnv(ListSource("tiny", PROBLEMS), num_problems=bad)
+
+
 def test_non_str_action_raises_type_error_naming_the_type(env):
     env.reset(seed=0)
     with pytest.raises(TypeError, match="got int"):
