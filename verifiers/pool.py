@@ -12,8 +12,10 @@ import contextlib
 import logging
 import multiprocessing
 import os
+import sys
 import threading
 import time
+import types
 import weakref
 from collections import deque
 from collections.abc import Sequence
@@ -47,6 +49,25 @@ def _context() -> multiprocessing.context.BaseContext:
         ctx.set_forkserver_preload(_PRELOAD)  # no effect if the forkserver already runs
         return ctx
     return multiprocessing.get_context("spawn")
+
+
+@contextlib.contextmanager
+def _without_main_module():
+    """Start workers without re-importing the caller's ``__main__``.
+
+    spawn and forkserver children normally re-run the parent's main script (as ``__mp_main__``) before the
+    target; a script without an ``if __name__ == "__main__":`` guard, code read from stdin or ``python -c``
+    then kills every worker at startup. The workers need nothing from ``__main__`` (``serve`` lives in
+    this package and tasks are plain strings), so the preparation data is computed while ``sys.modules``
+    holds a bare stand-in for it.
+    """
+    real = sys.modules.get("__main__")
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        if real is not None:
+            sys.modules["__main__"] = real
 
 
 @dataclass
@@ -90,7 +111,8 @@ class VerifierPool:
     def _spawn(self) -> _Worker:
         parent, child = self._ctx.Pipe(duplex=True)
         process = self._ctx.Process(target=serve, args=(child,), daemon=True, name="hicra-verifier")
-        process.start()
+        with _without_main_module():
+            process.start()
         child.close()
         return _Worker(process=process, conn=parent, started=time.monotonic())
 

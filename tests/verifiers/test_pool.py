@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 
@@ -94,3 +96,24 @@ def test_default_workers_within_cpu_count():
 def test_bad_pool_size_is_a_clear_error(workers):
     with pytest.raises(ValueError, match="workers"):
         VerifierPool(workers)
+
+
+# Symbolic pairs skip the in-process fast path, so these checks really run in the worker processes.
+_UNGUARDED = (
+    "from hicra.verifiers import verify_batch\n"
+    "print(sorted(set(['started'])))\n"
+    "print([v.reason for v in verify_batch(['\\\\boxed{x^2+2x+1}', '\\\\boxed{x^2+1}'], ['(x+1)^2', '(x+1)^2'])])\n"
+)
+
+
+@pytest.mark.parametrize("how", ["script", "stdin"])
+def test_workers_start_from_a_script_without_main_guard(tmp_path, how):
+    """Workers do not re-import the caller's __main__: an unguarded script or stdin still gets verdicts."""
+    script = tmp_path / "unguarded.py"
+    script.write_text(_UNGUARDED)
+    cmd = [sys.executable, str(script)] if how == "script" else [sys.executable, "-"]
+    stdin = None if how == "script" else _UNGUARDED
+    done = subprocess.run(cmd, input=stdin, capture_output=True, text=True, timeout=240, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["['started']", "['ok', 'mismatch']"]  # the script body ran exactly once
+    assert "died" not in done.stderr
