@@ -1,1 +1,99 @@
-"""hicra package (filled in by its issue)."""
+"""Performance benchmarks, run by hand or by ``hicra bench`` (measurements, never pass/fail tests).
+
+    hicra bench --which all|overhead,mask,... --out runs/bench
+
+=========  ==================================================================  ==============================
+name       measures                                                            module
+=========  ==================================================================  ==============================
+overhead   HICRA's step-time overhead over GRPO on identical batches (<= 3%)   :mod:`.bench_overhead`
+mask       planning-mask throughput in tokens/s, against ``batch_decode``      :mod:`.bench_mask`
+memory     peak memory of chunked log-probs against full logits                :mod:`.bench_memory`
+trl        training steps/s against TRL's ``GRPOTrainer`` (installs TRL)       :mod:`.bench_trl`
+verify     ``verify_batch`` throughput and agreement against math-verify       :mod:`.bench_verify`
+=========  ==================================================================  ==============================
+
+Each benchmark is also a script, ``python -m hicra.benchmarks.perf.bench_<name> --help``, with small defaults.
+Every timing is reported as a ratio against a baseline measured in the same run. :func:`main` runs the selected
+benchmarks in order, each in a fresh process, which writes ``<out>/<name>.json`` and ``<out>/<name>.md`` and
+prints the Markdown; then :func:`main` writes the combined ``<out>/report.md``.
+
+The processes get ``OMP_WAIT_POLICY=PASSIVE`` unless the caller set it: on a machine whose cores are shared,
+OpenMP threads that busy-wait for each other made the tiny policy's steps 8 to 20 times slower.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from ..errors import check_names, parse_list
+
+__all__ = ["BENCHMARKS", "main", "select"]
+
+log = logging.getLogger(__name__)
+
+BENCHMARKS: dict[str, str] = {
+    "overhead": "HICRA step-time overhead over GRPO (target <= 3%)",
+    "mask": "planning-mask throughput against batch_decode",
+    "memory": "peak memory, chunked log-probs vs full logits",
+    "trl": "training throughput against TRL's GRPOTrainer",
+    "verify": "verify_batch throughput and agreement against math-verify",
+}
+"""Benchmark name -> what it measures; ``hicra.benchmarks.perf.bench_<name>`` runs it."""
+
+
+def select(which: str) -> list[str]:
+    """``"all"`` or a comma-separated list of names -> the names in order; :class:`UsageError` for unknown ones."""
+    if which.strip() == "all":
+        return list(BENCHMARKS)
+    names = parse_list(which, "--which")
+    check_names(names, [*BENCHMARKS, "all"], "benchmark")
+    if "all" in names:
+        return list(BENCHMARKS)
+    return list(dict.fromkeys(names))
+
+
+def _command(name: str, out: Path) -> list[str]:
+    target = out / "verify" if name == "verify" else out  # bench_verify writes results.json + report.md there
+    return [sys.executable, "-m", f"hicra.benchmarks.perf.bench_{name}", "--out", str(target)]
+
+
+def run_one(name: str, out: Path) -> tuple[int, str]:
+    """Run benchmark ``name`` in a fresh process (its output shown); returns its exit code and its Markdown."""
+    env = {**os.environ, "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "PASSIVE")}
+    cmd = _command(name, out)
+    print(f"\n## {name}: {BENCHMARKS[name]}\n$ {' '.join(cmd)}", flush=True)
+    start = time.perf_counter()
+    code = subprocess.run(cmd, env=env).returncode
+    if name == "verify":
+        for src, dst in (("results.json", "verify.json"), ("report.md", "verify.md")):
+            if (out / "verify" / src).is_file():
+                shutil.copyfile(out / "verify" / src, out / dst)
+    md = out / f"{name}.md"
+    text = md.read_text(encoding="utf-8") if md.is_file() else ""
+    if code != 0:
+        text += f"\n**{name} exited with code {code}** after {time.perf_counter() - start:.0f} s (see its output).\n"
+    return code, text
+
+
+def main(args: argparse.Namespace) -> int:
+    """``hicra bench``: run ``args.which`` (``"all"`` or comma-separated names) writing into ``args.out``."""
+    names = select(args.which)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    sections, failed = [], []
+    for name in names:
+        code, text = run_one(name, out)
+        sections.append(text.strip())
+        if code != 0:
+            failed.append(name)
+    header = f"# hicra bench: {', '.join(names)}\n\nEach section is also in `<name>.md` / `<name>.json` here."
+    (out / "report.md").write_text("\n\n".join([header, *sections]) + "\n", encoding="utf-8")
+    print(f"\nwrote {out / 'report.md'}" + (f"; failed: {', '.join(failed)}" if failed else ""))
+    return 1 if failed else 0
