@@ -22,6 +22,8 @@ class Agent:
 
     name: ClassVar[str] = "base"
     defaults: ClassVar[dict[str, Any]] = {}
+    uses_rollout_entropy: ClassVar[bool] = False
+    """Whether :meth:`credit_mask` reads ``batch.entropy`` (then the trainer scores the rollout before the update)."""
 
     def __init__(self, config: AgentConfig | None = None, **overrides: Any) -> None:
         base = AgentConfig(**self.defaults)

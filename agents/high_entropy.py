@@ -12,6 +12,7 @@ from .rollout import RolloutBatch
 
 class HighEntropy(Agent):
     name = "high_entropy"
+    uses_rollout_entropy = True
 
     def credit_mask(self, batch: RolloutBatch, generator: torch.Generator) -> torch.Tensor:
         return top_entropy_mask(batch.entropy, batch.response_mask, rho=self.config.rho)

@@ -3,6 +3,11 @@
 Each step: draw B problems from the env, sample G responses each, verify them in one batch, build a typed
 :class:`RolloutBatch` (old log-probs, token entropy, planning mask), let the agent assign token advantages,
 then K PPO epochs over micro-batches with gradient accumulation, clipping and one optimiser step each.
+
+With one PPO epoch (the default) the old log-probs are those of the update's own forward pass, detached (the
+weights have not moved yet, so they are exactly the sampling policy's): one forward per micro-batch instead of
+a separate scoring pass. The batch's ``old_logprobs`` and ``entropy`` are filled in from it for the metrics.
+Several epochs, or an agent whose credit reads the rollout's entropy (``high_entropy``), score first.
 """
 
 from __future__ import annotations
@@ -68,6 +73,8 @@ class Trainer:
         self.ref_model = None
         if agent.config.kl_coef > 0:
             self.ref_model = copy.deepcopy(self.policy.model).eval().requires_grad_(False)
+        self.fused_scoring = config.ppo_epochs == 1 and not agent.uses_rollout_entropy
+        """Take old log-probs and entropy from the update's forward pass instead of a separate scoring pass."""
         self.step, self.perplexity0 = 0, None
         self.run_dir = Path(run_dir) if run_dir is not None else None
         if self.run_dir is not None:
@@ -93,16 +100,20 @@ class Trainer:
 
     @torch.no_grad()
     def _score_tokens(self, input_ids, attention_mask, prompt_length) -> tuple[torch.Tensor, ...]:
-        """Old log-probs, entropy (and reference log-probs) in micro-batches, without grad."""
+        """Old log-probs, entropy (zeros, filled by the update, under fused scoring) and reference log-probs."""
         logps, ents, refs = [], [], []
         for rows in torch.arange(input_ids.shape[0]).split(self.config.micro_batch_size):
-            lp, ent = self.policy.token_logprobs(
-                input_ids[rows],
-                attention_mask[rows],
-                prompt_length,
-                temperature=self.config.temperature,
-                with_entropy=True,
-            )
+            if self.fused_scoring:
+                lp = torch.zeros(len(rows), input_ids.shape[1] - prompt_length, device=input_ids.device)
+                ent = torch.zeros_like(lp)
+            else:
+                lp, ent = self.policy.token_logprobs(
+                    input_ids[rows],
+                    attention_mask[rows],
+                    prompt_length,
+                    temperature=self.config.temperature,
+                    with_entropy=True,
+                )
             logps.append(lp), ents.append(ent)
             if self.ref_model is not None:
                 refs.append(self._ref_logprobs(input_ids[rows], attention_mask[rows], prompt_length))
@@ -148,12 +159,17 @@ class Trainer:
         )  # fmt: skip
 
     # ----------------------------------------------------------------- update
-    def _micro_batch_loss(self, sub: RolloutBatch, advantages: torch.Tensor, weight: float):
+    def _micro_batch_loss(self, batch: RolloutBatch, rows: torch.Tensor, advantages: torch.Tensor, weight: float):
+        sub = batch.select(rows)
         lp, ent = self.policy.token_logprobs(
-            sub.input_ids, sub.attention_mask, sub.prompt_length,
-            temperature=self.config.temperature, with_entropy=self.agent.needs_entropy_grad,
+            sub.input_ids, sub.attention_mask, sub.prompt_length, temperature=self.config.temperature,
+            with_entropy=self.agent.needs_entropy_grad or self.fused_scoring,
         )  # fmt: skip
-        loss, stats = self.agent.loss(sub, lp, advantages, ent)
+        if self.fused_scoring:  # the sampling policy's log-probs are these, before the optimiser step
+            old, ent_detached = lp.detach(), ent.detach()
+            batch.old_logprobs[rows], batch.entropy[rows] = old, ent_detached
+            sub = replace(sub, old_logprobs=old, entropy=ent_detached)
+        loss, stats = self.agent.loss(sub, lp, advantages, ent if self.agent.needs_entropy_grad else None)
         return loss * weight, stats
 
     def update(self, batch: RolloutBatch, advantages: torch.Tensor) -> dict[str, float]:
@@ -171,12 +187,13 @@ class Trainer:
             self.optimizer.zero_grad(set_to_none=True)
             loss_sum, clip_sum, finite = 0.0, 0.0, True
             for rows in torch.randperm(n, generator=generator).split(cfg.micro_batch_size):
-                sub = batch.select(rows)
-                share = sub.response_mask.sum() / total_tokens
+                share = batch.response_mask[rows].sum() / total_tokens
                 weight = float(share if self.agent.config.aggregation == "token_mean" else len(rows) / n)
-                loss, stats = self._micro_batch_loss(sub, advantages[rows], weight)
-                if not torch.isfinite(loss):
-                    finite = False
+                loss, stats = self._micro_batch_loss(batch, rows, advantages[rows], weight)
+                finite = finite and bool(torch.isfinite(loss))
+                if not finite:  # the step is skipped; later micro-batches still fill fused old log-probs
+                    if self.fused_scoring:
+                        continue
                     break
                 loss.backward()
                 loss_sum, clip_sum = loss_sum + float(loss.detach()), clip_sum + weight * stats["clip_frac"]

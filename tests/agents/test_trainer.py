@@ -106,3 +106,22 @@ def test_metrics_are_logged_one_json_line_per_step(tmp_path):
         assert key in rows[1]
     assert 0.0 <= rows[1]["accuracy"] <= rows[1]["pass_at_group"] <= 1.0
     assert json.loads((tmp_path / "config.json").read_text())["agent"] == "hicra"
+
+
+@pytest.mark.parametrize("name", ["grpo", "entropy_grpo"])
+def test_fused_scoring_equals_a_separate_scoring_pass(name, mixed_seed):
+    """With one PPO epoch the update's own forward gives the old log-probs: same step as scoring first."""
+    config = TrainConfig(**{**SMALL, "seed": mixed_seed})
+    fused, separate = Trainer(make_agent(name), config), Trainer(make_agent(name), config)
+    assert fused.fused_scoring
+    separate.fused_scoring = False
+    a, b = fused.train_step(), separate.train_step()
+    for key in ("loss", "grad_norm", "execution_perplexity", "execution_entropy", "planning_entropy", "clip_frac"):
+        assert getattr(a, key) == pytest.approx(getattr(b, key), rel=1e-5, abs=1e-6, nan_ok=True), key
+    for (k, p), (_, q) in zip(fused.policy.model.named_parameters(), separate.policy.model.named_parameters()):
+        torch.testing.assert_close(p, q, rtol=1e-5, atol=1e-6, msg=k)
+
+
+def test_scoring_comes_first_when_credit_reads_entropy_or_epochs_repeat():
+    assert not Trainer(make_agent("high_entropy"), TrainConfig(**SMALL)).fused_scoring
+    assert not Trainer(make_agent("grpo"), TrainConfig(**{**SMALL, "ppo_epochs": 2})).fused_scoring
