@@ -44,6 +44,16 @@ def derived_seed(*parts: int) -> int:
     return int(np.random.SeedSequence([int(p) for p in parts]).generate_state(2, np.uint64)[0] >> np.uint64(1))
 
 
+def draw_problems(env: gym.Env, seed: int, step: int, count: int) -> tuple[list[str], list[str]]:
+    """The raw prompts and problem ids of training step ``step``: ``env.reset`` seeded by (seed, step, 0, b)."""
+    prompts, ids = [], []
+    for b in range(count):
+        obs, info = env.reset(seed=derived_seed(seed, step, 0, b))
+        prompts.append(obs)  # Policy.generate applies the chat template
+        ids.append(info["problem_id"])
+    return prompts, ids
+
+
 class Trainer:
     """Trains ``agent``'s policy on ``config.env_id``; writes ``metrics.jsonl`` and checkpoints to ``run_dir``."""
 
@@ -90,23 +100,13 @@ class Trainer:
         }
 
     # ---------------------------------------------------------------- rollout
-    def _draw_problems(self) -> tuple[list[str], list[str]]:
-        prompts, ids = [], []
-        for b in range(self.config.prompts_per_step):
-            obs, info = self.env.reset(seed=derived_seed(self.config.seed, self.step, 0, b))
-            prompts.append(obs)  # Policy.generate applies the chat template
-            ids.append(info["problem_id"])
-        return prompts, ids
 
     @torch.no_grad()
     def _score_tokens(self, input_ids, attention_mask, prompt_length) -> tuple[torch.Tensor, ...]:
         """Old log-probs, entropy (zeros, filled by the update, under fused scoring) and reference log-probs."""
         logps, ents, refs = [], [], []
         for rows in torch.arange(input_ids.shape[0]).split(self.config.micro_batch_size):
-            if self.fused_scoring:
-                lp = torch.zeros(len(rows), input_ids.shape[1] - prompt_length, device=input_ids.device)
-                ent = torch.zeros_like(lp)
-            else:
+            if not self.fused_scoring:
                 lp, ent = self.policy.token_logprobs(
                     input_ids[rows],
                     attention_mask[rows],
@@ -114,10 +114,13 @@ class Trainer:
                     temperature=self.config.temperature,
                     with_entropy=True,
                 )
-            logps.append(lp), ents.append(ent)
+                logps.append(lp), ents.append(ent)
             if self.ref_model is not None:
                 refs.append(self._ref_logprobs(input_ids[rows], attention_mask[rows], prompt_length))
         ref = torch.cat(refs) if refs else None
+        if self.fused_scoring:
+            placeholder = torch.zeros(input_ids.shape[0], input_ids.shape[1] - prompt_length, device=input_ids.device)
+            return placeholder, placeholder.clone(), ref
         return torch.cat(logps), torch.cat(ents), ref
 
     def _ref_logprobs(self, input_ids, attention_mask, prompt_length) -> torch.Tensor:
@@ -134,7 +137,7 @@ class Trainer:
     def rollout(self, timings: dict[str, float]) -> RolloutBatch:
         """Sample, verify and score one batch of B x G responses (no gradient)."""
         cfg, t0 = self.config, time.perf_counter()
-        prompts, problem_ids = self._draw_problems()
+        prompts, problem_ids = draw_problems(self.env, cfg.seed, self.step, cfg.prompts_per_step)
         self.policy.model.eval()
         gen = self.policy.generate(
             prompts,

@@ -37,8 +37,8 @@ DEFAULT_AGENTS = ("grpo", "hicra", "entropy_grpo")
 EMBEDDED_DEFAULT: dict[str, object] = {"env_kwargs": {"num_problems": 32}, "lr": 5e-4}
 """``TrainConfig`` fields of the embedded default (the default env with the tiny policy): a fixed training set of
 32 Arithmetic problems that every step draws 8 of, as RL runs iterate over a finite dataset, and a learning rate
-for a 0.5M-parameter model. ``hicra compare`` applies them only when neither ``--env`` nor ``--model`` changes the
-default; a ``--config`` file overrides them."""
+for a 0.5M-parameter model. :meth:`CompareConfig.train_config` applies them only when neither the env nor the
+model differs from the default; ``train_overrides`` (a ``--config`` file, flags) override them."""
 
 
 @dataclass(frozen=True)
@@ -55,8 +55,8 @@ class CompareConfig:
     """Optimiser steps per run."""
     model: str = "tiny"
     """Policy preset or ``from_pretrained`` name/path."""
-    train_overrides: tuple[tuple[str, object], ...] = tuple(EMBEDDED_DEFAULT.items())
-    """Extra ``TrainConfig`` fields (name, value) applied to every run (default: :data:`EMBEDDED_DEFAULT`)."""
+    train_overrides: tuple[tuple[str, object], ...] = ()
+    """Extra ``TrainConfig`` fields (name, value) applied to every run, over :data:`EMBEDDED_DEFAULT` if it applies."""
     agent_overrides: tuple[tuple[str, object], ...] = ()
     """``AgentConfig`` fields (name, value) applied to every agent (over each agent's own defaults)."""
     target_accuracy: float = 0.5
@@ -71,6 +71,15 @@ class CompareConfig:
             raise UsageError(f"seeds, steps and jobs must be >= 1, got {self.seeds}, {self.steps}, {self.jobs}")
         if not 0 < self.final_fraction <= 1:
             raise UsageError(f"final fraction: expected a value in (0, 1], got {self.final_fraction}")
+
+    def train_config(self, seed: int):
+        """The ``TrainConfig`` of one run: defaults, then :data:`EMBEDDED_DEFAULT` on the default env and model,
+        then ``train_overrides``."""
+        from hicra.agents import TrainConfig
+
+        embedded = EMBEDDED_DEFAULT if (self.env_id, self.model) == (type(self).env_id, type(self).model) else {}
+        train = TrainConfig(env_id=self.env_id, model=self.model, steps=self.steps, seed=seed)
+        return replace(train, **{**embedded, **dict(self.train_overrides)})
 
 
 @dataclass(frozen=True)
@@ -91,12 +100,11 @@ def _run_one(agent: str, seed: int, config: CompareConfig, run_dir: str, threads
     """One (agent, seed) training run; in a worker process when ``jobs > 1``."""
     import torch
 
-    from hicra.agents import TrainConfig, Trainer, make_agent
+    from hicra.agents import Trainer, make_agent
 
     torch.set_num_threads(threads)
-    train = TrainConfig(env_id=config.env_id, model=config.model, steps=config.steps, seed=seed)
-    train = replace(train, **dict(config.train_overrides))
-    Trainer(make_agent(agent, **dict(config.agent_overrides)), train, run_dir=run_dir).train(progress=config.jobs == 1)
+    agent_obj = make_agent(agent, **dict(config.agent_overrides))
+    Trainer(agent_obj, config.train_config(seed), run_dir=run_dir).train(progress=config.jobs == 1)
     return run_dir
 
 
@@ -183,6 +191,7 @@ def write_summary(summaries: list[AgentSummary], config: CompareConfig, out: Pat
     (out / "summary.md").write_text(header + table)
     payload = {
         "config": asdict(config),
+        "train_config": {k: v for k, v in asdict(config.train_config(seed=0)).items() if k != "seed"},
         "wall_seconds": wall_seconds,
         "agents": [asdict(s) for s in summaries],
     }
@@ -196,8 +205,6 @@ def main(args: argparse.Namespace) -> int:
     train = {**file.train, **flag_overrides(args)}
     train.pop("seed", None)  # compare runs seeds 0..S-1
     env_id, model = train.pop("env_id", CompareConfig.env_id), train.pop("model", CompareConfig.model)
-    if env_id == CompareConfig.env_id and model == CompareConfig.model:
-        train = {**EMBEDDED_DEFAULT, **train}
     steps = train.pop("steps", CompareConfig.steps)
     check_env_id(env_id)
     config = CompareConfig(

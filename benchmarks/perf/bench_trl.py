@@ -3,7 +3,7 @@
     python -m hicra.benchmarks.perf.bench_trl [--steps 20] [--warmup 2] [--threads 2] [--out runs/bench]
 
 Both sides train the tiny policy from the same weights on hicra/Arithmetic-v0 on CPU, in one process: the same
-prompts in the same order (``env.reset(seed=derived_seed(seed, step, 0, b))``, as ``Trainer`` draws them; for TRL
+prompts in the same order (``hicra.agents.trainer.draw_problems``, as ``Trainer`` draws them; for TRL
 formatted with ``Policy.format_prompt`` and passed as plain-text prompts so the token inputs match), 8 prompts x
 8 completions per optimiser step, at most 48 new tokens, temperature 1, one update per step accumulated over
 micro-batches of 16, learning rate 1e-4, the same reward (the env's verifier). TRL (``trl==1.16.0``, installed
@@ -30,7 +30,7 @@ import gymnasium as gym
 
 from hicra.agents import Policy, TrainConfig, Trainer, make_agent
 from hicra.agents.presets import resolve_model
-from hicra.agents.trainer import derived_seed
+from hicra.agents.trainer import draw_problems
 
 from .report import BenchResult, finish, md_table
 from .timing import machine, machine_note, set_threads, start_verifier_pool
@@ -43,9 +43,8 @@ def problem_rows(env, policy: Policy, seed: int, steps: int, prompts: int) -> li
     """The prompts ``Trainer`` draws at steps ``0..steps-1``, in order, as TRL dataset rows."""
     rows = []
     for step in range(steps):
-        for b in range(prompts):
-            obs, info = env.reset(seed=derived_seed(seed, step, 0, b))
-            rows.append({"prompt": policy.format_prompt(obs), "problem_id": info["problem_id"]})
+        raw, ids = draw_problems(env, seed, step, prompts)
+        rows += [{"prompt": policy.format_prompt(p), "problem_id": i} for p, i in zip(raw, ids, strict=True)]
     return rows
 
 

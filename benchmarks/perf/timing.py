@@ -62,7 +62,7 @@ def set_threads(threads: int) -> None:
 
 def start_verifier_pool() -> None:
     """Start the verifier's worker processes now: they start on the first response that needs them (seconds, as
-    each imports the main module), which must not land inside a timed step."""
+    each imports sympy and math-verify), which must not land inside a timed step."""
     from hicra.verifiers.api import get_pool
 
     get_pool().run([(0, "1", ["1"])], timeout_s=60)

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from hicra.benchmarks.cli import main
+from hicra.benchmarks.compare import CompareConfig
 
 TINY_RUN = "prompts_per_step = 2\ngroup_size = 4\nmax_new_tokens = 16\nmicro_batch_size = 8\n"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -23,6 +24,17 @@ def compare_dir(tmp_path_factory):
     argv = ["compare", "--agents", "grpo,hicra", "--seeds", "2", "--steps", "3", "--config", str(root / "run.toml")]
     assert main([*argv, "--out", str(root / "out"), "--quiet"]) == 0
     return root / "out"
+
+
+def test_embedded_default_applies_only_to_the_default_env_and_model():
+    default = CompareConfig().train_config(seed=1)
+    assert (default.env_kwargs, default.lr, default.seed, default.steps) == ({"num_problems": 32}, 5e-4, 1, 60)
+    other_env = CompareConfig(env_id="hicra/WorkBackwards-v0").train_config(seed=0)
+    other_model = CompareConfig(model="smollm2-135m-instruct").train_config(seed=0)
+    for config in (other_env, other_model):
+        assert (config.env_kwargs, config.lr) == ({}, 1e-4)  # TrainConfig's own defaults
+    overridden = CompareConfig(train_overrides=(("lr", 1e-3),)).train_config(seed=0)
+    assert (overridden.env_kwargs, overridden.lr) == ({"num_problems": 32}, 1e-3)
 
 
 def test_compare_writes_one_log_per_agent_and_seed(compare_dir):
@@ -46,6 +58,7 @@ def test_compare_gives_every_agent_the_same_first_rollout(compare_dir):
 
 def test_compare_summary_matches_the_logs(compare_dir):
     summary = json.loads((compare_dir / "summary.json").read_text())
+    assert summary["train_config"]["env_kwargs"] == {"num_problems": 32} and summary["train_config"]["group_size"] == 4
     assert [a["agent"] for a in summary["agents"]] == ["grpo", "hicra"]
     for row in summary["agents"]:
         logs = [_lines(compare_dir / row["agent"] / f"seed{s}" / "metrics.jsonl") for s in (0, 1)]
