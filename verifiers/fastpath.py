@@ -71,8 +71,8 @@ def numbers_equal(a: Number, b: Number) -> bool:
     return abs(a.value - b.value) <= REL_TOL * scale
 
 
-def _lists_equal(gold: str, answer: str) -> bool | None:
-    """Unordered comparison of two bare lists of numbers; None when an item is not a plain number."""
+def _number_items(gold: str, answer: str) -> tuple[list[Number], list[Number]] | None:
+    """The comma-separated items of both sides as numbers; None when a side is too long or an item is not one."""
     gold_items, answer_items = split_top_level(gold), split_top_level(answer)
     if max(len(gold_items), len(answer_items)) > _MAX_LIST_ITEMS:
         return None
@@ -80,6 +80,15 @@ def _lists_equal(gold: str, answer: str) -> bool | None:
     answer_nums = [parse_number(x) for x in answer_items]
     if any(x is None for x in gold_nums + answer_nums):
         return None
+    return gold_nums, answer_nums  # type: ignore[return-value]
+
+
+def _lists_equal(gold: str, answer: str) -> bool | None:
+    """Unordered comparison of two bare lists of numbers; None when an item is not a plain number."""
+    items = _number_items(gold, answer)
+    if items is None:
+        return None
+    gold_nums, answer_nums = items
     if len(gold_nums) != len(answer_nums):
         return False
     remaining = list(answer_nums)
@@ -96,13 +105,10 @@ def _bracketed_equal(gold: str, answer: str) -> bool | None:
     g, a = _BRACKETED_RE.fullmatch(gold), _BRACKETED_RE.fullmatch(answer)
     if g is None or a is None:
         return None
-    gold_items, answer_items = split_top_level(g.group(2)), split_top_level(a.group(2))
-    if len(gold_items) < 2 or max(len(gold_items), len(answer_items)) > _MAX_LIST_ITEMS:
+    items = _number_items(g.group(2), a.group(2))
+    if items is None or len(items[0]) < 2:
         return None
-    gold_nums = [parse_number(x) for x in gold_items]
-    answer_nums = [parse_number(x) for x in answer_items]
-    if any(x is None for x in gold_nums + answer_nums):
-        return None
+    gold_nums, answer_nums = items
     if (g.group(1), g.group(3)) != (a.group(1), a.group(3)) or len(gold_nums) != len(answer_nums):
         return False
     return all(numbers_equal(x, y) for x, y in zip(gold_nums, answer_nums))
