@@ -10,13 +10,14 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from .base import Agent
+from .base import Agent, Credit
 from .config import AgentConfig, TrainConfig
 from .registry import AGENTS, make_agent
+from .run_config import RunConfig
 
 _LAZY = {
     "Policy": ".policy",
-    "SamplingConfig": ".policy",
+    "SamplingConfig": ".sampling",
     "Generation": ".policy",
     "Trainer": ".trainer",
     "StrategicGrams": ".planning",
@@ -24,7 +25,7 @@ _LAZY = {
     "StepMetrics": ".records",
 }
 
-__all__ = ["AGENTS", "Agent", "AgentConfig", "TrainConfig", "make_agent", *_LAZY]
+__all__ = ["AGENTS", "Agent", "AgentConfig", "Credit", "RunConfig", "TrainConfig", "make_agent", *_LAZY]
 
 
 def __getattr__(name: str) -> Any:

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
-import difflib
 import math
-from dataclasses import dataclass, field, fields
-from typing import Any, Literal
+from dataclasses import dataclass, field
+from typing import Any, Literal, get_args
 
-Aggregation = Literal["token_mean", "seq_mean_token_mean"]
-_AGGREGATIONS = ("token_mean", "seq_mean_token_mean")
+from .losses import AGGREGATIONS, Aggregation
+
+EntropyTokens = Literal["matched", "top_fraction"]
+ENTROPY_TOKENS: tuple[str, ...] = get_args(EntropyTokens)
+
+
+def _check_choice(name: str, value: object, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ValueError(f"{name}: expected one of {', '.join(map(repr, choices))}, got {value!r}")
+
+
+def _check_int(name: str, value: object, low: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise ValueError(f"{name}: expected an integer >= {low}, got {value!r}")
 
 
 def _check_range(name: str, value: float, low: float, high: float, *, low_open: bool = False) -> None:
@@ -23,7 +34,7 @@ class AgentConfig:
     """How an agent assigns credit and what its loss adds to the PPO surrogate."""
 
     alpha: float = 0.2
-    """HICRA amplification: planning tokens get ``A + alpha * |A|`` (paper: 0.2)."""
+    """HICRA amplification, finite and >= 0: planning tokens get ``A + alpha * |A|`` (paper: 0.2)."""
     normalize_std: bool = False
     """Divide group-centred rewards by the group std (the paper only centres; GRPO and HICRA share it)."""
     eps_low: float = 0.2
@@ -34,22 +45,30 @@ class AgentConfig:
     """``token_mean`` (mean over all response tokens) or ``seq_mean_token_mean``."""
     kl_coef: float = 0.0
     """Weight of the k3 KL to a frozen reference policy; 0 disables it (and the reference model)."""
-    entropy_coef: float = 0.0
-    """Weight of the entropy bonus: the loss subtracts ``entropy_coef * mean token entropy``."""
-    rho: float = 0.2
-    """high_entropy ablation: fraction of response tokens (highest entropy) that get amplified."""
+    entropy_coef: float | None = None
+    """Weight of the entropy bonus: the loss subtracts ``entropy_coef * mean token entropy``.
+    None: the agent's default (``entropy_grpo``: 0.005; every other agent: 0)."""
+    tis_cap: float = 2.0
+    """Truncated importance sampling: each token's loss is weighted by ``min(exp(old - sampler), tis_cap)``, the
+    ratio of the trainer's to the sampler's probability of the token (they differ numerically, and under top-p);
+    0 disables the correction."""
+    entropy_tokens: EntropyTokens = "matched"
+    """high_entropy ablation: ``matched`` amplifies as many of the batch's highest-entropy response tokens as it
+    has planning tokens; ``top_fraction`` the top ``rho`` share of each response."""
+    rho: float = 0.3
+    """high_entropy with ``entropy_tokens="top_fraction"``: share of each response's tokens amplified."""
 
     def __post_init__(self) -> None:
-        _check_range("alpha", self.alpha, 0.0, 10.0)
+        _check_range("alpha", self.alpha, 0.0, math.inf)
         _check_range("eps_low", self.eps_low, 0.0, 1.0)
         _check_range("eps_high", self.eps_high, 0.0, 10.0)
         _check_range("kl_coef", self.kl_coef, 0.0, 1e3)
-        _check_range("entropy_coef", self.entropy_coef, 0.0, 1e3)
+        if self.entropy_coef is not None:
+            _check_range("entropy_coef", self.entropy_coef, 0.0, 1e3)
+        _check_range("tis_cap", self.tis_cap, 0.0, 1e6)
         _check_range("rho", self.rho, 0.0, 1.0, low_open=True)
-        if self.aggregation not in _AGGREGATIONS:
-            hint = difflib.get_close_matches(str(self.aggregation), _AGGREGATIONS, n=1)
-            tip = f" (did you mean {hint[0]!r}?)" if hint else ""
-            raise ValueError(f"aggregation: expected one of {_AGGREGATIONS}, got {self.aggregation!r}{tip}")
+        _check_choice("aggregation", self.aggregation, AGGREGATIONS)
+        _check_choice("entropy_tokens", self.entropy_tokens, ENTROPY_TOKENS)
 
 
 @dataclass(frozen=True)
@@ -77,7 +96,10 @@ class TrainConfig:
     temperature: float = 1.0
     """Sampling temperature; log-probs are computed at the same temperature."""
     top_p: float = 1.0
-    """Nucleus sampling threshold."""
+    """Nucleus sampling mass in (0, 1]; 1 samples the full softmax (the trainer's importance weights correct for
+    a cut)."""
+    top_k: int = 0
+    """Keep only the k most likely tokens when sampling; 0 (the default) disables it."""
     ppo_epochs: int = 1
     """Passes over each rollout batch (one optimiser step per pass)."""
     micro_batch_size: int = 16
@@ -90,38 +112,39 @@ class TrainConfig:
     """Global gradient-norm clip."""
     seed: int = 0
     """Seeds problems, sampling and shuffling; equal seeds give equal problem sequences across agents."""
-    checkpoint_every: int = 0
-    """Write a checkpoint every this many steps (0: only at the end of ``train``)."""
-    keep_checkpoints: int = 2
+    checkpoint_every: int = 10
+    """Write a checkpoint every this many steps (0: not by step count); one is always written at the end."""
+    checkpoint_minutes: float = 10.0
+    """Also write one when this many minutes have passed since the last (0: not by time)."""
+    keep_checkpoints: int = 3
     """How many recent checkpoints to keep on disk."""
+    heldout_problems: int = 0
+    """Held-out evaluation: this many problems that no step trains on, the source's problems right after the
+    training set (indices ``num_problems ..``); needs ``env_kwargs["num_problems"]``. 0 disables it."""
+    heldout_every: int = 0
+    """Evaluate on the held-out problems every this many steps (0: only after the last step)."""
+    heldout_samples: int = 4
+    """Responses per held-out problem, sampled like the training responses; accuracy is their mean."""
 
     def __post_init__(self) -> None:
-        for name in ("steps", "prompts_per_step", "group_size", "max_new_tokens", "ppo_epochs"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name}: expected an integer >= 1, got {value!r}")
-        if not isinstance(self.micro_batch_size, int) or self.micro_batch_size < 1:
-            raise ValueError(f"micro_batch_size: expected an integer >= 1, got {self.micro_batch_size!r}")
-        for name in ("checkpoint_every", "seed"):
-            if not isinstance(getattr(self, name), int) or getattr(self, name) < 0:
-                raise ValueError(f"{name}: expected an integer >= 0, got {getattr(self, name)!r}")
-        if not isinstance(self.keep_checkpoints, int) or self.keep_checkpoints < 1:
-            raise ValueError(f"keep_checkpoints: expected an integer >= 1, got {self.keep_checkpoints!r}")
+        for name in ("steps", "prompts_per_step", "group_size", "max_new_tokens", "ppo_epochs", "micro_batch_size",
+                     "keep_checkpoints", "heldout_samples"):  # fmt: skip
+            _check_int(name, getattr(self, name), 1)
+        for name in ("top_k", "seed", "checkpoint_every", "heldout_problems", "heldout_every"):
+            _check_int(name, getattr(self, name), 0)
         _check_range("temperature", self.temperature, 0.0, 100.0, low_open=True)
         _check_range("top_p", self.top_p, 0.0, 1.0, low_open=True)
         _check_range("lr", self.lr, 0.0, 1.0, low_open=True)
         _check_range("weight_decay", self.weight_decay, 0.0, 1.0)
         _check_range("max_grad_norm", self.max_grad_norm, 0.0, 1e6, low_open=True)
-        if self.dtype not in ("float32", "bfloat16"):
-            raise ValueError(f"dtype: expected 'float32' or 'bfloat16', got {self.dtype!r}")
-
-
-def config_from_dict(cls: type, values: dict[str, Any]) -> Any:
-    """Build ``cls`` (a config dataclass) from a dict, naming unknown keys with a "did you mean"."""
-    known = [f.name for f in fields(cls)]
-    for key in values:
-        if key not in known:
-            hint = difflib.get_close_matches(key, known, n=1)
-            tip = f"; did you mean {hint[0]!r}?" if hint else f"; known keys: {', '.join(known)}"
-            raise ValueError(f"unknown {cls.__name__} key {key!r}{tip}")
-    return cls(**values)
+        _check_range("checkpoint_minutes", self.checkpoint_minutes, 0.0, 1e9)
+        _check_choice("dtype", self.dtype, ("float32", "bfloat16"))
+        if not isinstance(self.env_kwargs, dict):
+            raise ValueError(
+                f"env_kwargs: expected a table of gymnasium.make keyword arguments, got {self.env_kwargs!r}"
+            )
+        if self.heldout_problems and not self.env_kwargs.get("num_problems"):
+            raise ValueError(
+                f"heldout_problems: expected env_kwargs['num_problems'] (a fixed training set the held-out problems "
+                f"come after), got heldout_problems={self.heldout_problems} with env_kwargs={self.env_kwargs!r}"
+            )

@@ -1,18 +1,83 @@
-"""High-entropy ablation: amplify the top-``rho`` fraction of highest-entropy response tokens
-(the "forking tokens" heuristic) instead of Strategic Grams."""
+"""High-entropy ablation: amplify high-entropy response tokens (the "forking tokens" heuristic) instead of
+Strategic Grams.
+
+Two selections (``AgentConfig.entropy_tokens``):
+
+- ``"matched"`` (default): as many tokens as the batch has planning tokens, the batch's highest-entropy ones; the
+  ablation then changes only *which* tokens get HICRA's credit, not how many.
+- ``"top_fraction"``: the top ``rho`` share of each response's tokens (the paper's fork-token analysis: 30%).
+"""
 
 from __future__ import annotations
 
+import math
+
 import torch
+from torch import Tensor
 
 from .base import Agent
-from .planning import top_entropy_mask
 from .rollout import RolloutBatch
 
 
 class HighEntropy(Agent):
     name = "high_entropy"
-    uses_rollout_entropy = True
+    reads_entropy = True
 
-    def credit_mask(self, batch: RolloutBatch, generator: torch.Generator) -> torch.Tensor:
-        return top_entropy_mask(batch.entropy, batch.response_mask, rho=self.config.rho)
+    def credit_mask(self, batch: RolloutBatch, generator: torch.Generator) -> Tensor:
+        if batch.entropy is None:
+            raise ValueError("high_entropy needs batch.entropy (the rollout's token entropy); score the batch first")
+        if self.config.entropy_tokens == "matched":
+            count = int((batch.planning_mask & batch.response_mask).sum())
+            return top_entropy_mask(batch.entropy, batch.response_mask, count)
+        return top_fraction_entropy_mask(batch.entropy, batch.response_mask, self.config.rho)
+
+
+def _check(entropy: Tensor, response_mask: Tensor) -> None:
+    if entropy.shape != response_mask.shape or entropy.dim() != 2:
+        raise ValueError(
+            f"expected entropy and response_mask of one [N, T] shape, got {list(entropy.shape)} "
+            f"and {list(response_mask.shape)}"
+        )
+
+
+def top_entropy_mask(entropy: Tensor, response_mask: Tensor, count: int) -> Tensor:
+    """The ``count`` highest-entropy response tokens of the whole batch (ties broken by ``torch.topk``).
+
+    Args:
+        entropy: Float[N, T] token entropies; response_mask: Bool[N, T]; count: >= 0 (capped at the number of
+            response tokens).
+
+    Returns:
+        Bool[N, T], True only on response tokens.
+    """
+    _check(entropy, response_mask)
+    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+        raise ValueError(f"count: expected an int >= 0, got {count!r}")
+    mask = response_mask.bool()
+    k = min(count, int(mask.sum()))
+    out = torch.zeros(mask.numel(), dtype=torch.bool, device=mask.device)
+    if k:
+        scores = torch.where(mask, entropy.detach().float(), float("-inf")).flatten()
+        out[torch.topk(scores, k).indices] = True
+    return out.view(mask.shape) & mask
+
+
+def top_fraction_entropy_mask(entropy: Tensor, response_mask: Tensor, rho: float) -> Tensor:
+    """In each response, its ``ceil(rho * L)`` highest-entropy tokens (L = that response's length).
+
+    Args:
+        entropy: Float[N, T]; response_mask: Bool[N, T]; rho: share in (0, 1].
+
+    Returns:
+        Bool[N, T], True only on response tokens (ties broken by a stable sort: the earlier token wins).
+    """
+    _check(entropy, response_mask)
+    if isinstance(rho, bool) or not isinstance(rho, (int, float)) or not 0 < rho <= 1:
+        raise ValueError(f"rho: expected a share in (0, 1], got {rho!r}")
+    mask = response_mask.bool()
+    lengths = mask.sum(dim=1)
+    keep = torch.tensor([math.ceil(round(rho * int(n), 9)) for n in lengths.tolist()], device=mask.device)
+    scores = torch.where(mask, entropy.detach().float(), float("-inf"))
+    order = torch.sort(scores, dim=1, descending=True, stable=True).indices
+    ranks = torch.empty_like(order).scatter_(1, order, torch.arange(mask.shape[1], device=mask.device).expand_as(order))
+    return (ranks < keep[:, None]) & mask

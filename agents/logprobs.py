@@ -75,3 +75,60 @@ def chunked_logprobs(
 def _has_grad_params(module: Callable[[Tensor], Tensor]) -> bool:
     parameters = getattr(module, "parameters", None)
     return parameters is not None and any(p.requires_grad for p in parameters())
+
+
+class OutputHead(torch.nn.Module):
+    """The model's LM head followed by the logit post-processing its own forward applies.
+
+    ``logits = head(h) * scale``, then ``softcap * tanh(logits / softcap)`` when ``softcap`` is set: Cohere's
+    ``logit_scale`` and Granite's ``1 / logits_scaling`` are the scale, Gemma 2/3's ``final_logit_softcapping``
+    the softcap. Scoring through the bare head would give other log-probs than the model samples from.
+    """
+
+    def __init__(self, head: torch.nn.Module, *, scale: float = 1.0, softcap: float | None = None) -> None:
+        super().__init__()
+        self.head, self.scale, self.softcap = head, float(scale), softcap
+
+    def forward(self, hidden: Tensor) -> Tensor:
+        logits = self.head(hidden)
+        if self.scale != 1.0:
+            logits = logits * self.scale
+        if self.softcap:
+            logits = torch.tanh(logits / self.softcap) * self.softcap
+        return logits
+
+
+def output_head(model) -> OutputHead:
+    """The :class:`OutputHead` of a transformers causal LM, checked against the model's own logits.
+
+    Raises ``ValueError`` when ``model(...).logits`` differ from the head applied to ``model.base_model``'s last
+    hidden state: the model post-processes its logits in a way hicra does not know, and its log-probs would be
+    wrong.
+    """
+    config = model.config.get_text_config() if hasattr(model.config, "get_text_config") else model.config
+    scale = float(getattr(config, "logit_scale", None) or 1.0) / float(getattr(config, "logits_scaling", None) or 1.0)
+    head = OutputHead(
+        model.get_output_embeddings(), scale=scale, softcap=getattr(config, "final_logit_softcapping", None)
+    )
+    _check_head(model, head)
+    return head
+
+
+@torch.no_grad()
+def _check_head(model, head: OutputHead) -> None:
+    vocab = model.get_output_embeddings().weight.shape[0]
+    device = next(model.parameters()).device
+    probe = (torch.arange(8, device=device) * 7919 % vocab).unsqueeze(0)
+    expected = model(input_ids=probe).logits.float()
+    got = head(model.base_model(input_ids=probe).last_hidden_state).float()
+    tolerance = 1e-3 * max(1.0, float(expected.abs().max()))
+    if expected.dtype != torch.float32 or next(model.parameters()).dtype != torch.float32:
+        tolerance *= 50  # bf16/fp16 rounding
+    diff = float((expected - got).abs().max())
+    if not diff <= tolerance:
+        raise ValueError(
+            f"{type(model).__name__}: its forward post-processes the logits in a way hicra's log-prob path does not "
+            f"reproduce (max |difference| {diff:.3g} on a probe input); hicra supports final-logit softcapping "
+            "(Gemma 2/3), logit_scale (Cohere) and logits_scaling (Granite): add the model's processing to "
+            "hicra.agents.logprobs.OutputHead before training it"
+        )

@@ -14,7 +14,7 @@ from typing import Literal, get_args
 import torch
 from torch import Tensor
 
-__all__ = ["Aggregation", "aggregate", "kl_k3", "ppo_clip_loss"]
+__all__ = ["Aggregation", "aggregate", "kl_k3", "ppo_clip_loss", "truncated_is_weights"]
 
 Aggregation = Literal["token_mean", "seq_mean_token_mean"]
 AGGREGATIONS: tuple[str, ...] = get_args(Aggregation)
@@ -80,6 +80,34 @@ def kl_k3(logprobs: Tensor, ref_logprobs: Tensor) -> Tensor:
     return torch.exp(diff) - diff - 1.0
 
 
+def truncated_is_weights(
+    old_logprobs: Tensor, sampler_logprobs: Tensor, response_mask: Tensor, *, cap: float
+) -> Tensor:
+    """Truncated importance weights correcting for a sampler whose probabilities differ from the trainer's.
+
+    ``w_t = min(exp(old_t - sampler_t), cap)``: the trainer's probability of the sampled token over the
+    sampler's, truncated at ``cap`` (Yao et al., 2025, "truncated importance sampling"; verl and TRL apply the
+    same correction to vLLM rollouts). 1 on padding.
+
+    Args:
+        old_logprobs: Float[N, T] the trainer's log-probs of the sampled tokens under the sampling weights.
+        sampler_logprobs: Float[N, T] the sampler's own log-probs of them.
+        response_mask: Bool[N, T]; cap: > 0.
+
+    Returns:
+        Float[N, T] in ``(0, cap]``, without grad.
+    """
+    _check_mask(old_logprobs, response_mask, "old_logprobs")
+    if sampler_logprobs.shape != old_logprobs.shape:
+        raise ValueError(
+            f"sampler_logprobs: expected shape {list(old_logprobs.shape)}, got {list(sampler_logprobs.shape)}"
+        )
+    if isinstance(cap, bool) or not isinstance(cap, (int, float)) or not (0 < cap < math.inf):
+        raise ValueError(f"cap: expected a finite float > 0, got {cap!r}")
+    log_w = torch.where(response_mask, old_logprobs.detach() - sampler_logprobs.detach(), 0.0)
+    return torch.exp(log_w).clamp(max=cap)
+
+
 def _check_eps(name: str, value: float) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise ValueError(f"{name}: expected a finite float >= 0, got {value!r}")
@@ -96,11 +124,12 @@ def ppo_clip_loss(
     eps_low: float = 0.2,
     eps_high: float = 0.28,
     aggregation: Aggregation = "token_mean",
+    weights: Tensor | None = None,
 ) -> tuple[Tensor, dict[str, float]]:
     """PPO clipped surrogate per token, with clip-higher (asymmetric clip range).
 
-    Per token: ``r = exp(lp - old_lp)``, ``loss_t = -min(r A, clip(r, 1 - eps_low, 1 + eps_high) A)``,
-    then reduced with :func:`aggregate`.
+    Per token: ``r = exp(lp - old_lp)``, ``loss_t = -w_t min(r A, clip(r, 1 - eps_low, 1 + eps_high) A)``,
+    then reduced with :func:`aggregate`; ``w_t`` are the importance ``weights`` (1 when None).
 
     Args:
         logprobs: Float[N, T] current log-probs of the sampled tokens (carries the gradient).
@@ -109,6 +138,7 @@ def ppo_clip_loss(
         response_mask: Bool[N, T], True on generated tokens.
         eps_low, eps_high: clip range ``[1 - eps_low, 1 + eps_high]``; ``0 <= eps_low <= 1``, ``eps_high >= 0``.
         aggregation: ``"token_mean"`` or ``"seq_mean_token_mean"`` (see :func:`aggregate`).
+        weights: Float[N, T] per-token importance weights (see :func:`truncated_is_weights`), or None.
 
     Returns:
         ``(loss, stats)``: loss is Tensor[]; stats holds floats over response tokens: ``clip_frac`` (share
@@ -131,7 +161,12 @@ def ppo_clip_loss(
     ratio = torch.exp(log_ratio)
     surrogate = ratio * adv
     clipped = torch.clamp(ratio, 1.0 - eps_low, 1.0 + eps_high) * adv
-    loss = aggregate(-torch.minimum(surrogate, clipped), response_mask, aggregation)
+    per_token = -torch.minimum(surrogate, clipped)
+    if weights is not None:
+        if weights.shape != logprobs.shape:
+            raise ValueError(f"weights: expected shape {list(logprobs.shape)}, got {list(weights.shape)}")
+        per_token = per_token * torch.where(response_mask, weights.detach(), zero)
+    loss = aggregate(per_token, response_mask, aggregation)
     with torch.no_grad():
         count = max(int(response_mask.sum()), 1)
 

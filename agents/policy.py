@@ -1,12 +1,14 @@
 """The LLM policy: load any causal LM, sample G responses per prompt, per-token log-probs and entropy.
 
 ``Policy.from_pretrained`` takes a Hugging Face name, a local directory, or a preset (``"tiny"``,
-``"smollm2-135m-instruct"``, see :mod:`hicra.agents.presets`). Sampling uses ``model.generate`` with a KV cache;
-log-probs go through :func:`hicra.agents.logprobs.chunked_logprobs` so the full ``[N, L, V]`` logits never exist.
+``"smollm2-135m-instruct"``, see :mod:`hicra.agents.presets`). Sampling goes through a rollout engine
+(:mod:`hicra.agents.engines`, ``hf`` by default) that returns the sampler's own log-probs; scoring log-probs go
+through :func:`hicra.agents.logprobs.chunked_logprobs`, so the full ``[N, L, V]`` logits never exist.
 """
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,33 +17,17 @@ from typing import Literal
 import torch
 from torch import Tensor
 
-from .logprobs import chunked_logprobs
+from .engines.base import Completions, RolloutEngine
+from .engines.hf import HFEngine, left_pad
+from .logprobs import chunked_logprobs, output_head
 from .presets import resolve_model
+from .rollout import TokenScores
+from .sampling import SamplingConfig
 
 logger = logging.getLogger(__name__)
 
 Dtype = Literal["float32", "bfloat16", "float16"]
 _DTYPES: dict[str, torch.dtype] = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
-
-
-@dataclass(frozen=True)
-class SamplingConfig:
-    """How responses are sampled."""
-
-    temperature: float = 1.0
-    """Softmax temperature, >= 0; 0 means greedy decoding."""
-    top_p: float = 1.0
-    """Nucleus sampling mass, in (0, 1]; 1 disables it."""
-    max_new_tokens: int = 256
-    """Longest response in tokens, >= 1; a response that hits it is cut without EOS."""
-
-    def __post_init__(self) -> None:
-        if not (isinstance(self.temperature, int | float) and 0 <= self.temperature < float("inf")):
-            raise ValueError(f"SamplingConfig.temperature must be a finite number >= 0, got {self.temperature!r}")
-        if not (isinstance(self.top_p, int | float) and 0 < self.top_p <= 1):
-            raise ValueError(f"SamplingConfig.top_p must be in (0, 1], got {self.top_p!r}")
-        if isinstance(self.max_new_tokens, bool) or not isinstance(self.max_new_tokens, int) or self.max_new_tokens < 1:
-            raise ValueError(f"SamplingConfig.max_new_tokens must be an int >= 1, got {self.max_new_tokens!r}")
 
 
 @dataclass
@@ -58,6 +44,8 @@ class Generation:
     """Long[N, T]: generated tokens, pad after EOS."""
     response_mask: Tensor
     """Bool[N, T]: True on generated tokens up to and including the first EOS."""
+    logprobs: Tensor
+    """Float[N, T]: the sampler's own log-prob of each generated token (0 on padding)."""
     texts: list[str]
     """Decoded responses, special tokens skipped."""
     prompt_index: Tensor
@@ -81,8 +69,6 @@ class Policy:
     """
 
     def __init__(self, model, tokenizer, *, chunk_size: int = 1024) -> None:
-        from transformers import GenerationConfig
-
         if chunk_size < 1:
             raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
         if tokenizer.eos_token_id is None:
@@ -92,11 +78,10 @@ class Policy:
         tokenizer.padding_side = "left"
         self.model, self.tokenizer, self.chunk_size = model, tokenizer, chunk_size
         self.eos_token_ids = _eos_ids(tokenizer, model.generation_config)
-        # A clean generation config: no model-shipped top-k / repetition penalty, so sampling follows
-        # softmax(logits / T) with top-p exactly and matches token_logprobs.
-        model.generation_config = GenerationConfig(
-            eos_token_id=self.eos_token_ids, pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.bos_token_id
-        )
+        self.head = output_head(model)
+        """The LM head with the model's own logit post-processing (softcapping, scaling): what scoring uses."""
+        self.engine: RolloutEngine = HFEngine(model, eos_ids=self.eos_token_ids, pad_id=tokenizer.pad_token_id)
+        """Samples responses; ``hf`` by default, see :mod:`hicra.agents.engines`."""
 
     @classmethod
     def from_pretrained(
@@ -129,16 +114,14 @@ class Policy:
             return self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
         return prompt
 
-    def encode_prompts(self, prompts: Sequence[str]) -> dict[str, Tensor]:
-        """Raw prompts -> left-padded ``input_ids`` / ``attention_mask`` Long[B, P] (``format_prompt`` applied)."""
+    def prompt_token_ids(self, prompts: Sequence[str]) -> list[list[int]]:
+        """Raw prompts -> token ids of what the model sees (``format_prompt`` applied), one list per prompt."""
         if isinstance(prompts, str) or not prompts or not all(isinstance(p, str) for p in prompts):
-            raise ValueError(f"prompts must be a non-empty list of strings, got {type(prompts).__name__}")
+            raise ValueError(f"prompts: expected a non-empty list of strings, got {type(prompts).__name__}")
         templated = bool(getattr(self.tokenizer, "chat_template", None))
         texts = [self.format_prompt(p) for p in prompts]
-        enc = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=not templated)
-        return {"input_ids": enc["input_ids"].to(self.device), "attention_mask": enc["attention_mask"].to(self.device)}
+        return [list(ids) for ids in self.tokenizer(texts, add_special_tokens=not templated)["input_ids"]]
 
-    @torch.no_grad()
     def generate(
         self,
         prompts: Sequence[str],
@@ -147,49 +130,67 @@ class Policy:
         sampling: SamplingConfig | None = None,
         seed: int | None = None,
     ) -> Generation:
-        """Sample ``num_samples`` responses to each raw prompt (``format_prompt`` is applied here).
+        """Sample ``num_samples`` responses to each raw prompt with the policy's rollout engine.
 
-        Rows are prompt-major: row ``i * num_samples + g`` answers ``prompts[i]``. With ``seed`` the result is
-        reproducible and the global torch RNG is left untouched.
+        Rows are prompt-major: row ``i * num_samples + g`` answers ``prompts[i]``. Tokens are drawn exactly from
+        :func:`~hicra.agents.sampling.sampling_logprobs` (no hidden top-k) and ``Generation.logprobs`` holds the
+        sampler's own log-probs. With ``seed`` the result is reproducible and the global torch RNG is untouched.
         """
         if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples < 1:
-            raise ValueError(f"num_samples must be an int >= 1, got {num_samples!r}")
-        sampling = sampling or SamplingConfig()
-        enc = self.encode_prompts(prompts)
-        num_prompts = enc["input_ids"].shape[0]
-        # Expanded here rather than with num_return_sequences, which greedy decoding rejects.
-        enc = {key: value.repeat_interleave(num_samples, dim=0) for key, value in enc.items()}
-        devices = [self.device.index or 0] if self.device.type == "cuda" else []
-        with torch.random.fork_rng(devices=devices, enabled=seed is not None):
-            if seed is not None:
-                torch.manual_seed(seed)
-            sequences = self.model.generate(**enc, **self._generate_kwargs(sampling))
-        return self._to_generation(enc, sequences, num_prompts, num_samples)
+            raise ValueError(f"num_samples: expected an int >= 1, got {num_samples!r}")
+        prompt_ids = self.prompt_token_ids(prompts)
+        completions = self.engine.generate(
+            prompt_ids, num_samples=num_samples, sampling=sampling or SamplingConfig(), seed=seed
+        )
+        return self._to_generation(prompt_ids, completions, num_samples)
 
-    def _generate_kwargs(self, sampling: SamplingConfig) -> dict:
-        greedy = sampling.temperature == 0
-        kwargs = {"max_new_tokens": sampling.max_new_tokens, "use_cache": True}
-        if greedy:
-            return {**kwargs, "do_sample": False}
-        return {**kwargs, "do_sample": True, "temperature": float(sampling.temperature), "top_p": sampling.top_p}
-
-    def _to_generation(
-        self, enc: dict[str, Tensor], sequences: Tensor, num_prompts: int, num_samples: int
-    ) -> Generation:
-        prompt_length = enc["input_ids"].shape[1]
-        response_ids = sequences[:, prompt_length:]
-        response_mask = response_mask_from_eos(response_ids, self.eos_token_ids)
-        response_ids = response_ids.masked_fill(~response_mask, self.tokenizer.pad_token_id)
-        prompt_ids, prompt_mask = enc["input_ids"], enc["attention_mask"]
+    def _to_generation(self, prompt_ids: list[list[int]], completions: Completions, num_samples: int) -> Generation:
+        rows = [p for p in prompt_ids for _ in range(num_samples)]
+        prompt, prompt_mask = left_pad(rows, self.tokenizer.pad_token_id, self.device)
+        n, width = len(rows), max(1, max(map(len, completions.token_ids)))
+        response_ids = torch.full((n, width), self.tokenizer.pad_token_id, dtype=torch.long)
+        logprobs = torch.zeros((n, width), dtype=torch.float32)
+        for i, (ids, lps) in enumerate(zip(completions.token_ids, completions.logprobs)):
+            response_ids[i, : len(ids)] = torch.as_tensor(ids, dtype=torch.long)
+            logprobs[i, : len(lps)] = torch.as_tensor(lps, dtype=torch.float32)
+        lengths = torch.tensor([len(ids) for ids in completions.token_ids])
+        response_mask = torch.arange(width)[None, :] < lengths[:, None]
+        response_ids, response_mask = response_ids.to(self.device), response_mask.to(self.device)
         return Generation(
-            input_ids=torch.cat([prompt_ids, response_ids], dim=1),
+            input_ids=torch.cat([prompt, response_ids], dim=1),
             attention_mask=torch.cat([prompt_mask, response_mask.long()], dim=1),
-            prompt_length=prompt_length,
+            prompt_length=prompt.shape[1],
             response_ids=response_ids,
             response_mask=response_mask,
+            logprobs=logprobs.to(self.device),
             texts=self.tokenizer.batch_decode(response_ids, skip_special_tokens=True),
-            prompt_index=torch.arange(num_prompts, device=sequences.device).repeat_interleave(num_samples),
+            prompt_index=torch.arange(len(prompt_ids), device=self.device).repeat_interleave(num_samples),
         )
+
+    @torch.no_grad()
+    def score(
+        self,
+        input_ids: Tensor,
+        attention_mask: Tensor,
+        prompt_length: int,
+        *,
+        temperature: float,
+        micro_batch_size: int,
+    ) -> TokenScores:
+        """:meth:`token_logprobs` with entropy, without grad, ``micro_batch_size`` rows at a time."""
+        logps, ents = [], []
+        for rows in torch.arange(input_ids.shape[0]).split(micro_batch_size):
+            lp, ent = self.token_logprobs(
+                input_ids[rows], attention_mask[rows], prompt_length, temperature=temperature, with_entropy=True
+            )
+            logps.append(lp)
+            ents.append(ent)
+        return TokenScores(torch.cat(logps), torch.cat(ents))
+
+    def frozen_copy(self) -> Policy:
+        """A copy of this policy whose weights never change and take no gradient (a KL reference)."""
+        model = copy.deepcopy(self.model).eval().requires_grad_(False)
+        return Policy(model, self.tokenizer, chunk_size=self.chunk_size)
 
     def token_logprobs(
         self,
@@ -225,7 +226,7 @@ class Policy:
         logp, ent = chunked_logprobs(
             hidden[valid],
             targets[valid],
-            self.model.get_output_embeddings(),
+            self.head,
             temperature=temperature,
             with_entropy=with_entropy,
             chunk_size=chunk_size or self.chunk_size,

@@ -7,64 +7,119 @@ import math
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
-from .metrics import mean_perplexity, pass_at_group, semantic_entropy, split_entropy
+import torch
+
+from .base import Credit
+from .metrics import masked_mean, mean_perplexity, pass_at_group, semantic_entropy, split_entropy
 from .planning import StrategicGrams, planning_ratio
-from .rollout import RolloutBatch
+from .rollout import RolloutBatch, TokenScores
 
 
 @dataclass(frozen=True)
-class RolloutMetrics:
-    """Metrics of the sampled responses, before the update (the paper's dynamics plots)."""
+class StepMetrics:
+    """One JSON line of ``metrics.jsonl``: the sampled responses (before the update) and the update.
 
+    Entropies are nats of the full next-token distribution. ``*_perplexity`` is ``exp(-mean log-prob)`` over
+    planning / execution tokens, ``relative_*`` its ratio to the run's first finite value (the paper's
+    "procedural consolidation" curve). ``semantic_entropy`` is in bits (base 2) over the distinct Strategic Grams
+    of the step's responses. ``amplified_ratio`` is the share of response tokens whose advantage the agent
+    amplified (0 for GRPO). ``sampler_logprob_diff`` is the mean |trainer - sampler| log-prob of the sampled
+    tokens and ``is_truncated_frac`` the share of tokens whose importance weight hit the cap.
+    ``time_*`` split the step's wall time in seconds.
+    """
+
+    step: int
     reward: float
     accuracy: float
     pass_at_group: float
     response_length: float
+    planning_ratio: float
+    amplified_ratio: float
     planning_entropy: float
     execution_entropy: float
+    planning_perplexity: float
     execution_perplexity: float
-    semantic_entropy: float
-    planning_ratio: float
-
-
-@dataclass(frozen=True)
-class StepMetrics(RolloutMetrics):
-    """One JSON line of ``metrics.jsonl``.
-
-    ``relative_execution_perplexity`` is execution-token perplexity divided by its value at step 0 (the
-    paper's "procedural consolidation" curve). ``semantic_entropy`` is in bits (base 2) over the distinct
-    Strategic Grams of the step's responses. Entropies are nats of the full next-token distribution.
-    ``time_*`` split the step's wall time (generation, verification, old log-probs + masks, update).
-    """
-
-    step: int
+    relative_planning_perplexity: float
     relative_execution_perplexity: float
+    semantic_entropy: float
+    sampler_logprob_diff: float
+    is_truncated_frac: float
     loss: float
     clip_frac: float
     grad_norm: float
     skipped: bool
     time_generate: float
     time_verify: float
-    time_logprobs: float
+    time_mask: float
+    time_score: float
     time_update: float
 
 
-def rollout_metrics(batch: RolloutBatch, grams: StrategicGrams) -> RolloutMetrics:
-    """Metrics of a rollout batch (no model calls): rewards, lengths, entropy split, gram statistics."""
-    planning = batch.planning_mask & batch.response_mask
-    execution = batch.response_mask & ~batch.planning_mask
-    plan_ent, exec_ent = split_entropy(batch.entropy, batch.planning_mask, batch.response_mask)
-    return RolloutMetrics(
+@dataclass(frozen=True)
+class UpdateResult:
+    """What the trainer's update reports."""
+
+    loss: float
+    clip_frac: float
+    grad_norm: float
+    skipped: bool
+    scores: TokenScores
+    """The trainer's log-probs and entropy of the sampled tokens under the sampling weights."""
+
+
+def step_metrics(
+    step: int,
+    batch: RolloutBatch,
+    credit: Credit,
+    update: UpdateResult,
+    grams: StrategicGrams,
+    *,
+    perplexity0: tuple[float, float] | None,
+    tis_cap: float,
+    timings: dict[str, float],
+) -> StepMetrics:
+    """The metrics of one step (no model calls). ``perplexity0``: the (execution, planning) perplexities the
+    relative ones divide by (None on the first step: its own)."""
+    scores = update.scores
+    response = batch.response_mask
+    planning = batch.planning_mask & response
+    execution = response & ~planning
+    plan_ent, exec_ent = split_entropy(scores.entropy, planning, response)
+    exec_ppl = mean_perplexity(scores.logprobs, execution)
+    plan_ppl = mean_perplexity(scores.logprobs, planning)
+    exec0, plan0 = perplexity0 if perplexity0 is not None else (exec_ppl, plan_ppl)
+    diff = (scores.logprobs - batch.sampler_logprobs).abs()
+    truncated = (
+        (scores.logprobs - batch.sampler_logprobs) > math.log(tis_cap) if tis_cap > 0 else torch.zeros_like(response)
+    )
+    return StepMetrics(
+        step=step,
         reward=float(batch.rewards.float().mean()),
         accuracy=float(batch.correct.float().mean()),
         pass_at_group=float(pass_at_group(batch.correct, batch.group_ids)),
-        response_length=float(batch.response_mask.sum(dim=1).float().mean()),
+        response_length=float(response.sum(dim=1).float().mean()),
+        planning_ratio=float(planning_ratio(planning, response)),
+        amplified_ratio=float(planning_ratio(credit.amplified, response)),
         planning_entropy=float(plan_ent),
         execution_entropy=float(exec_ent),
-        execution_perplexity=float(mean_perplexity(batch.old_logprobs, execution)),
+        planning_perplexity=float(plan_ppl),
+        execution_perplexity=float(exec_ppl),
+        relative_planning_perplexity=float(plan_ppl / plan0) if plan0 else math.nan,
+        relative_execution_perplexity=float(exec_ppl / exec0) if exec0 else math.nan,
         semantic_entropy=float(semantic_entropy(list(batch.texts), grams, base=2.0)),
-        planning_ratio=float(planning_ratio(planning, batch.response_mask)),
-    )
+        sampler_logprob_diff=masked_mean(diff, response),
+        is_truncated_frac=masked_mean(truncated.float(), response),
+        loss=update.loss, clip_frac=update.clip_frac, grad_norm=update.grad_norm, skipped=update.skipped,
+        **{f"time_{part}": timings.get(part, 0.0) for part in ("generate", "verify", "mask", "score", "update")},
+    )  # fmt: skip
+
+
+def next_perplexity0(perplexity0: tuple[float, float] | None, metrics: StepMetrics) -> tuple[float, float]:
+    """The (execution, planning) reference perplexities after ``metrics``: each the first finite value seen."""
+    current = (metrics.execution_perplexity, metrics.planning_perplexity)
+    if perplexity0 is None:
+        return current
+    return tuple(old if math.isfinite(old) else new for old, new in zip(perplexity0, current))  # type: ignore[return-value]
 
 
 def _jsonable(value):
@@ -73,10 +128,11 @@ def _jsonable(value):
     return value
 
 
-def append_jsonl(path: Path, metrics: StepMetrics) -> None:
-    """Append one step to ``metrics.jsonl`` (flushed, so a killed run keeps every finished step)."""
+def append_jsonl(path: Path, row: StepMetrics | dict) -> None:
+    """Append one row (a step's metrics) to a JSONL log, flushed, so a killed run keeps every finished step."""
+    values = asdict(row) if not isinstance(row, dict) else row
     with open(path, "a", encoding="utf-8") as fh:
-        fh.write(json.dumps({k: _jsonable(v) for k, v in asdict(metrics).items()}) + "\n")
+        fh.write(json.dumps({k: _jsonable(v) for k, v in values.items()}) + "\n")
         fh.flush()
 
 

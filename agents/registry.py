@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import difflib
 from typing import Any
 
 from .base import Agent
-from .config import AgentConfig, config_from_dict
+from .config import AgentConfig
 from .entropy_grpo import EntropyGRPO
 from .grpo import GRPO
 from .hicra import HICRA
@@ -17,11 +16,14 @@ AGENTS: dict[str, type[Agent]] = {cls.name: cls for cls in (GRPO, HICRA, Entropy
 
 
 def make_agent(name: str, **cfg: Any) -> Agent:
-    """The agent registered as ``name``, configured by :class:`AgentConfig` fields in ``cfg``."""
+    """The agent registered as ``name``, configured by :class:`AgentConfig` fields in ``cfg``.
+
+    Raises ``KeyError`` for an unknown agent or field (naming the known ones), ``ValueError`` for a bad value.
+    """
     if name not in AGENTS:
-        hint = difflib.get_close_matches(name, AGENTS, n=1)
-        tip = f"; did you mean {hint[0]!r}?" if hint else ""
-        raise ValueError(f"unknown agent {name!r}{tip} (known: {', '.join(AGENTS)})")
-    cls = AGENTS[name]
-    config = config_from_dict(AgentConfig, {**cls.defaults, **cfg})
-    return cls(config)
+        raise KeyError(f"unknown agent {name!r}; expected one of: {', '.join(AGENTS)}")
+    known = AgentConfig.__dataclass_fields__
+    for key in cfg:
+        if key not in known:
+            raise KeyError(f"unknown agent field {key!r}; expected one of: {', '.join(known)}")
+    return AGENTS[name](AgentConfig(**cfg))

@@ -8,13 +8,28 @@ import torch
 
 
 @dataclass(frozen=True)
+class TokenScores:
+    """The trainer's scores of sampled tokens: Float[N, T] each, 0 on padding."""
+
+    logprobs: torch.Tensor
+    """Log-prob of each sampled token under ``softmax(logits / T)``."""
+    entropy: torch.Tensor
+    """Entropy of the full next-token distribution at each response position, in nats."""
+
+
+@dataclass(frozen=True)
 class RolloutBatch:
     """N sampled responses (B problems x G samples, prompt-major) with everything credit assignment needs.
 
     Shapes: ``input_ids``/``attention_mask`` [N, P+T]; ``response_ids``, ``response_mask`` (bool),
-    ``old_logprobs``, ``entropy``, ``planning_mask`` (bool), ``ref_logprobs`` [N, T];
+    ``sampler_logprobs``, ``planning_mask`` (bool), ``old_logprobs``, ``entropy``, ``ref_logprobs`` [N, T];
     ``group_ids``, ``rewards``, ``correct`` (bool) [N]. ``group_ids[i]`` names the problem row i answers,
     so group membership is explicit rather than implied by position.
+
+    ``old_logprobs`` and ``entropy`` are the trainer's scores of the sampled tokens under the sampling weights.
+    They are None when the update's first pass computes them itself (one PPO epoch: the weights have not moved
+    yet, so that pass *is* the old policy) and set when the trainer scored the batch first (several epochs, or an
+    agent whose credit reads the entropy).
     """
 
     input_ids: torch.Tensor
@@ -25,11 +40,12 @@ class RolloutBatch:
     group_ids: torch.Tensor
     rewards: torch.Tensor
     correct: torch.Tensor
-    old_logprobs: torch.Tensor
-    entropy: torch.Tensor
+    sampler_logprobs: torch.Tensor
     planning_mask: torch.Tensor
     texts: tuple[str, ...]
     problem_ids: tuple[str, ...]
+    old_logprobs: torch.Tensor | None = None
+    entropy: torch.Tensor | None = None
     ref_logprobs: torch.Tensor | None = None
 
     def __post_init__(self) -> None:
@@ -38,11 +54,10 @@ class RolloutBatch:
             value = getattr(self, f.name)
             if isinstance(value, torch.Tensor) and value.shape[0] != n:
                 raise ValueError(f"RolloutBatch.{f.name}: expected {n} rows, got shape {tuple(value.shape)}")
-        for name in ("response_mask", "old_logprobs", "entropy", "planning_mask"):
-            if getattr(self, name).shape != (n, t):
-                raise ValueError(
-                    f"RolloutBatch.{name}: expected shape {(n, t)}, got {tuple(getattr(self, name).shape)}"
-                )
+        for name in ("response_mask", "sampler_logprobs", "planning_mask", "old_logprobs", "entropy", "ref_logprobs"):
+            value = getattr(self, name)
+            if value is not None and value.shape != (n, t):
+                raise ValueError(f"RolloutBatch.{name}: expected shape {(n, t)}, got {tuple(value.shape)}")
         if len(self.texts) != n or len(self.problem_ids) != n:
             raise ValueError(
                 f"RolloutBatch: expected {n} texts and problem ids, got {len(self.texts)}, {len(self.problem_ids)}"

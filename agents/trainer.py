@@ -1,23 +1,22 @@
 """The one training loop shared by every agent.
 
-Each step: draw B problems from the env, sample G responses each, verify them in one batch, build a typed
-:class:`RolloutBatch` (old log-probs, token entropy, planning mask), let the agent assign token advantages,
-then K PPO epochs over micro-batches with gradient accumulation, clipping and one optimiser step each.
+Each step: draw B problems from the env, sample G responses each with the policy's rollout engine (which also
+returns its own per-token log-probs), verify them in one batch, mark planning tokens, and build a typed
+:class:`RolloutBatch`. The agent assigns token credit; then K PPO epochs over micro-batches with gradient
+accumulation, clipping and one optimiser step each, every token's loss weighted by the truncated importance
+ratio of trainer to sampler. Finally the engine gets the new weights.
 
-With one PPO epoch (the default) the old log-probs are those of the update's own forward pass, detached (the
-weights have not moved yet, so they are exactly the sampling policy's): one forward per micro-batch instead of
-a separate scoring pass. The batch's ``old_logprobs`` and ``entropy`` are filled in from it for the metrics.
-Several epochs, or an agent whose credit reads the rollout's entropy (``high_entropy``), score first.
+With one PPO epoch (the default) the old log-probs are the update's own first forward pass, detached: the weights
+have not moved yet, so that pass *is* the sampling policy. Several epochs, or an agent whose credit reads the
+rollout's entropy (``high_entropy``), score the batch first.
 """
 
 from __future__ import annotations
 
-import copy
-import json
 import logging
 import math
 import time
-from dataclasses import asdict, replace
+from dataclasses import replace
 from pathlib import Path
 
 import gymnasium as gym
@@ -27,40 +26,29 @@ from tqdm.auto import tqdm
 
 import hicra_env  # noqa: F401  (registers the hicra/* ids)
 
-from .base import Agent
+from .base import Agent, Credit
 from .checkpoint import load_checkpoint, save_checkpoint
-from .config import TrainConfig
+from .heldout import heldout_accuracy
 from .planning import StrategicGrams
-from .policy import Policy, SamplingConfig
-from .records import StepMetrics, append_jsonl, rollout_metrics, truncate_jsonl
+from .policy import Policy
+from .records import StepMetrics, UpdateResult, append_jsonl, next_perplexity0, step_metrics, truncate_jsonl
 from .registry import make_agent
-from .rollout import RolloutBatch
+from .rollout import RolloutBatch, TokenScores
+from .run_config import RunConfig
+from .sampling import SamplingConfig
+from .seeds import SeedPurpose, derived_seed, draw_problems
 
 log = logging.getLogger(__name__)
 
 
-def derived_seed(*parts: int) -> int:
-    """A 63-bit seed from integers (run seed, step, purpose): collision-free across steps and purposes."""
-    return int(np.random.SeedSequence([int(p) for p in parts]).generate_state(2, np.uint64)[0] >> np.uint64(1))
-
-
-def draw_problems(env: gym.Env, seed: int, step: int, count: int) -> tuple[list[str], list[str]]:
-    """The raw prompts and problem ids of training step ``step``: ``env.reset`` seeded by (seed, step, 0, b)."""
-    prompts, ids = [], []
-    for b in range(count):
-        obs, info = env.reset(seed=derived_seed(seed, step, 0, b))
-        prompts.append(obs)  # Policy.generate applies the chat template
-        ids.append(info["problem_id"])
-    return prompts, ids
-
-
 class Trainer:
-    """Trains ``agent``'s policy on ``config.env_id``; writes ``metrics.jsonl`` and checkpoints to ``run_dir``."""
+    """Trains ``agent``'s policy on ``config.env_id``; writes ``config.json``, ``metrics.jsonl`` and checkpoints
+    to ``run_dir``."""
 
     def __init__(
         self,
         agent: Agent,
-        config: TrainConfig,
+        config,
         *,
         run_dir: str | Path | None = None,
         policy: Policy | None = None,
@@ -70,212 +58,198 @@ class Trainer:
         self.agent, self.config = agent, config
         self.policy = policy or Policy.from_pretrained(config.model, device=config.device, dtype=config.dtype)
         self.env = env or gym.make(config.env_id, **config.env_kwargs)
-        if not hasattr(self.env.unwrapped, "evaluate"):
-            raise TypeError(
-                f"{config.env_id}: expected a hicra_env.MathEnv (with .evaluate), got {self.env.unwrapped!r}"
-            )
         self.grams = grams or StrategicGrams()
         self.sampling = SamplingConfig(
-            temperature=config.temperature, top_p=config.top_p, max_new_tokens=config.max_new_tokens
+            temperature=config.temperature, top_p=config.top_p, top_k=config.top_k, max_new_tokens=config.max_new_tokens
         )
         params = [p for p in self.policy.model.parameters() if p.requires_grad]
         self.optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
-        self.ref_model = None
-        if agent.config.kl_coef > 0:
-            self.ref_model = copy.deepcopy(self.policy.model).eval().requires_grad_(False)
-        self.fused_scoring = config.ppo_epochs == 1 and not agent.uses_rollout_entropy
-        """Take old log-probs and entropy from the update's forward pass instead of a separate scoring pass."""
+        self.reference = self.policy.frozen_copy() if agent.config.kl_coef > 0 else None
+        self.score_first = config.ppo_epochs > 1 or agent.reads_entropy
+        """Score the batch before credit assignment (else the update's first pass gives the old log-probs)."""
         self.step, self.perplexity0 = 0, None
+        self._last_save = time.monotonic()
         self.run_dir = Path(run_dir) if run_dir is not None else None
         if self.run_dir is not None:
             self.run_dir.mkdir(parents=True, exist_ok=True)
-            (self.run_dir / "config.json").write_text(json.dumps(self.describe(), indent=2))
+            self.run_config.to_json(self.run_dir / "config.json")
 
-    def describe(self) -> dict:
-        """The JSON written to ``run_dir/config.json`` (enough to rebuild the trainer on resume)."""
-        return {
-            "agent": self.agent.name,
-            "agent_config": asdict(self.agent.config),
-            "train": asdict(self.config),
-        }
+    @property
+    def run_config(self) -> RunConfig:
+        """The run's :class:`RunConfig` (the agent's resolved configuration); ``config.json`` holds it."""
+        return RunConfig(agent=self.agent.name, agent_config=self.agent.config, train=self.config)
 
     # ---------------------------------------------------------------- rollout
-
-    @torch.no_grad()
-    def _score_tokens(self, input_ids, attention_mask, prompt_length) -> tuple[torch.Tensor, ...]:
-        """Old log-probs, entropy (zeros, filled by the update, under fused scoring) and reference log-probs."""
-        logps, ents, refs = [], [], []
-        for rows in torch.arange(input_ids.shape[0]).split(self.config.micro_batch_size):
-            if not self.fused_scoring:
-                lp, ent = self.policy.token_logprobs(
-                    input_ids[rows],
-                    attention_mask[rows],
-                    prompt_length,
-                    temperature=self.config.temperature,
-                    with_entropy=True,
-                )
-                logps.append(lp), ents.append(ent)
-            if self.ref_model is not None:
-                refs.append(self._ref_logprobs(input_ids[rows], attention_mask[rows], prompt_length))
-        ref = torch.cat(refs) if refs else None
-        if self.fused_scoring:
-            placeholder = torch.zeros(input_ids.shape[0], input_ids.shape[1] - prompt_length, device=input_ids.device)
-            return placeholder, placeholder.clone(), ref
-        return torch.cat(logps), torch.cat(ents), ref
-
-    def _ref_logprobs(self, input_ids, attention_mask, prompt_length) -> torch.Tensor:
-        live = self.policy.model
-        try:
-            self.policy.model = self.ref_model
-            lp, _ = self.policy.token_logprobs(
-                input_ids, attention_mask, prompt_length, temperature=self.config.temperature
-            )
-        finally:
-            self.policy.model = live
-        return lp
-
     def rollout(self, timings: dict[str, float]) -> RolloutBatch:
-        """Sample, verify and score one batch of B x G responses (no gradient)."""
+        """Sample, verify and mark one batch of B x G responses (no gradient)."""
         cfg, t0 = self.config, time.perf_counter()
         prompts, problem_ids = draw_problems(self.env, cfg.seed, self.step, cfg.prompts_per_step)
         self.policy.model.eval()
-        gen = self.policy.generate(
-            prompts,
-            num_samples=cfg.group_size,
-            sampling=self.sampling,
-            seed=derived_seed(cfg.seed, self.step, 1),
-        )
+        seed = derived_seed(cfg.seed, self.step, SeedPurpose.SAMPLING)
+        gen = self.policy.generate(prompts, num_samples=cfg.group_size, sampling=self.sampling, seed=seed)
         t1 = time.perf_counter()
         row_ids = [problem_ids[i] for i in gen.prompt_index.tolist()]
-        rewards, infos = self.env.unwrapped.evaluate(row_ids, gen.texts)
+        rewards, infos = self.env.get_wrapper_attr("evaluate")(row_ids, gen.texts)
         t2 = time.perf_counter()
-        old_logprobs, entropy, ref = self._score_tokens(gen.input_ids, gen.attention_mask, gen.prompt_length)
         planning = self.grams.token_mask(self.policy.tokenizer, gen.response_ids, gen.response_mask, texts=gen.texts)
-        timings.update(generate=t1 - t0, verify=t2 - t1, logprobs=time.perf_counter() - t2)
+        ref = None
+        if self.reference is not None:
+            ref = self._score(self.reference, gen.input_ids, gen.attention_mask, gen.prompt_length).logprobs
+        timings.update(generate=t1 - t0, verify=t2 - t1, mask=time.perf_counter() - t2)
         return RolloutBatch(
             input_ids=gen.input_ids, attention_mask=gen.attention_mask, prompt_length=gen.prompt_length,
             response_ids=gen.response_ids, response_mask=gen.response_mask, group_ids=gen.prompt_index,
             rewards=torch.as_tensor(np.asarray(rewards), dtype=torch.float32),
-            correct=torch.tensor([bool(i["correct"]) for i in infos]),
-            old_logprobs=old_logprobs, entropy=entropy, planning_mask=planning,
-            texts=tuple(gen.texts), problem_ids=tuple(row_ids), ref_logprobs=ref,
+            correct=torch.tensor([bool(i["correct"]) for i in infos]), sampler_logprobs=gen.logprobs,
+            planning_mask=planning, texts=tuple(gen.texts), problem_ids=tuple(row_ids), ref_logprobs=ref,
         )  # fmt: skip
+
+    def _score(self, policy: Policy, input_ids, attention_mask, prompt_length: int) -> TokenScores:
+        cfg = self.config
+        return policy.score(
+            input_ids, attention_mask, prompt_length, temperature=cfg.temperature, micro_batch_size=cfg.micro_batch_size
+        )
 
     # ----------------------------------------------------------------- update
-    def _micro_batch_loss(self, batch: RolloutBatch, rows: torch.Tensor, advantages: torch.Tensor, weight: float):
-        sub = batch.select(rows)
-        lp, ent = self.policy.token_logprobs(
-            sub.input_ids, sub.attention_mask, sub.prompt_length, temperature=self.config.temperature,
-            with_entropy=self.agent.needs_entropy_grad or self.fused_scoring,
-        )  # fmt: skip
-        if self.fused_scoring:  # the sampling policy's log-probs are these, before the optimiser step
-            old, ent_detached = lp.detach(), ent.detach()
-            batch.old_logprobs[rows], batch.entropy[rows] = old, ent_detached
-            sub = replace(sub, old_logprobs=old, entropy=ent_detached)
-        loss, stats = self.agent.loss(sub, lp, advantages, ent if self.agent.needs_entropy_grad else None)
-        return loss * weight, stats
-
-    def update(self, batch: RolloutBatch, advantages: torch.Tensor) -> dict[str, float]:
+    def update(self, batch: RolloutBatch, credit: Credit) -> UpdateResult:
         """K PPO epochs; each accumulates gradients over micro-batches, then clips and steps once.
 
         A non-finite loss or gradient norm skips that optimiser step (logged; training goes on).
         """
         cfg, n = self.config, len(batch)
-        generator = torch.Generator().manual_seed(derived_seed(cfg.seed, self.step, 2))
+        generator = torch.Generator().manual_seed(derived_seed(cfg.seed, self.step, SeedPurpose.SHUFFLE))
         total_tokens = batch.response_mask.sum().clamp(min=1)
         params = [p for g in self.optimizer.param_groups for p in g["params"]]
-        out = {"loss": 0.0, "clip_frac": 0.0, "grad_norm": 0.0, "skipped": False}
+        first_logprobs, first_entropy = (
+            torch.zeros_like(batch.sampler_logprobs),
+            torch.zeros_like(batch.sampler_logprobs),
+        )
+        result = {"loss": 0.0, "clip_frac": 0.0, "grad_norm": 0.0, "skipped": False}
         self.policy.model.eval()  # no dropout: old and new log-probs come from the same function
-        for _ in range(cfg.ppo_epochs):
+        for epoch in range(cfg.ppo_epochs):
             self.optimizer.zero_grad(set_to_none=True)
             loss_sum, clip_sum, finite = 0.0, 0.0, True
             for rows in torch.randperm(n, generator=generator).split(cfg.micro_batch_size):
-                share = batch.response_mask[rows].sum() / total_tokens
+                sub = batch.select(rows)
+                lp, ent = self.policy.token_logprobs(
+                    sub.input_ids, sub.attention_mask, sub.prompt_length, temperature=cfg.temperature, with_entropy=True
+                )
+                if epoch == 0:
+                    first_logprobs[rows], first_entropy[rows] = lp.detach(), ent.detach()
+                loss, stats = self.agent.loss(sub, lp, credit.advantages[rows], ent)
+                share = sub.response_mask.sum() / total_tokens
                 weight = float(share if self.agent.config.aggregation == "token_mean" else len(rows) / n)
-                loss, stats = self._micro_batch_loss(batch, rows, advantages[rows], weight)
                 finite = finite and bool(torch.isfinite(loss))
-                if not finite:  # the step is skipped; later micro-batches still fill fused old log-probs
-                    if self.fused_scoring:
-                        continue
-                    break
-                loss.backward()
-                loss_sum, clip_sum = loss_sum + float(loss.detach()), clip_sum + weight * stats["clip_frac"]
+                if finite:
+                    (loss * weight).backward()
+                    loss_sum, clip_sum = (
+                        loss_sum + weight * float(loss.detach()),
+                        clip_sum + weight * stats["clip_frac"],
+                    )
             grad_norm = float(torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)) if finite else math.nan
             if not (finite and math.isfinite(grad_norm)):
                 log.warning("step %d: non-finite loss or gradient norm; optimiser step skipped", self.step)
                 self.optimizer.zero_grad(set_to_none=True)
-                out["skipped"] = True
+                result["skipped"] = True
                 continue
             self.optimizer.step()
-            out.update(loss=loss_sum, clip_frac=clip_sum, grad_norm=grad_norm)
-        return out
+            result.update(loss=loss_sum, clip_frac=clip_sum, grad_norm=grad_norm)
+        self.policy.engine.load_weights(self.policy.model)
+        scores = TokenScores(first_logprobs, first_entropy) if batch.old_logprobs is None else None
+        scores = scores or TokenScores(batch.old_logprobs, batch.entropy)
+        return UpdateResult(**result, scores=scores)
 
     # ------------------------------------------------------------------- loop
     def train_step(self) -> StepMetrics:
-        """One rollout + update; returns (and logs) its metrics."""
+        """One rollout + credit + update; returns (and logs) its metrics."""
         timings: dict[str, float] = {}
         batch = self.rollout(timings)
-        generator = torch.Generator().manual_seed(derived_seed(self.config.seed, self.step, 3))
-        advantages = self.agent.token_advantages(batch, generator)
+        if self.score_first:
+            t0 = time.perf_counter()
+            scores = self._score(self.policy, batch.input_ids, batch.attention_mask, batch.prompt_length)
+            batch = replace(batch, old_logprobs=scores.logprobs, entropy=scores.entropy)
+            timings["score"] = time.perf_counter() - t0
+        generator = torch.Generator().manual_seed(derived_seed(self.config.seed, self.step, SeedPurpose.CREDIT))
+        credit = self.agent.credit(batch, generator)
         t0 = time.perf_counter()
-        upd = self.update(batch, advantages)
-        summary = rollout_metrics(batch, self.grams)
-        if self.perplexity0 is None:
-            self.perplexity0 = summary.execution_perplexity
-        metrics = StepMetrics(
-            **asdict(summary), step=self.step,
-            relative_execution_perplexity=summary.execution_perplexity / self.perplexity0,
-            loss=upd["loss"], clip_frac=upd["clip_frac"], grad_norm=upd["grad_norm"], skipped=upd["skipped"],
-            time_generate=timings["generate"], time_verify=timings["verify"],
-            time_logprobs=timings["logprobs"], time_update=time.perf_counter() - t0,
+        upd = self.update(batch, credit)
+        timings["update"] = time.perf_counter() - t0
+        metrics = step_metrics(
+            self.step, batch, credit, upd, self.grams, perplexity0=self.perplexity0,
+            tis_cap=self.agent.config.tis_cap, timings=timings,
         )  # fmt: skip
+        self.perplexity0 = next_perplexity0(self.perplexity0, metrics)
         if self.run_dir is not None:
             append_jsonl(self.run_dir / "metrics.jsonl", metrics)
         self.step += 1
         return metrics
 
+    def evaluate_heldout(self) -> dict | None:
+        """Accuracy on the held-out problems (``config.heldout_problems``), logged to ``heldout.jsonl``."""
+        cfg = self.config
+        if not cfg.heldout_problems:
+            return None
+        first = cfg.env_kwargs["num_problems"]
+        seed = derived_seed(cfg.seed, self.step, SeedPurpose.HELDOUT)
+        result = heldout_accuracy(
+            self.policy, self.env, range(first, first + cfg.heldout_problems), self.sampling, cfg.heldout_samples, seed
+        )
+        row = {"step": self.step, **result}
+        if self.run_dir is not None:
+            append_jsonl(self.run_dir / "heldout.jsonl", row)
+        return row
+
     def train(self, steps: int | None = None, *, progress: bool = True) -> list[StepMetrics]:
         """Run until ``steps`` (default ``config.steps``) steps are done in total, checkpointing as configured."""
-        target, history = steps if steps is not None else self.config.steps, []
+        cfg = self.config
+        target, history = steps if steps is not None else cfg.steps, []
         bar = tqdm(total=target, initial=self.step, desc=f"{self.agent.name}", disable=not progress, leave=False)
         while self.step < target:
             metrics = self.train_step()
             history.append(metrics)
             bar.update(1)
             bar.set_postfix(acc=f"{metrics.accuracy:.2f}", len=f"{metrics.response_length:.0f}")
-            every = self.config.checkpoint_every
-            if self.run_dir is not None and every and self.step % every == 0:
+            if cfg.heldout_every and self.step % cfg.heldout_every == 0 and self.step < target:
+                self.evaluate_heldout()
+            if self.run_dir is not None and self._checkpoint_due():
                 self.save()
         bar.close()
+        if history and cfg.heldout_problems:
+            self.evaluate_heldout()
         if self.run_dir is not None:
             self.save()
         return history
 
+    def _checkpoint_due(self) -> bool:
+        every, minutes = self.config.checkpoint_every, self.config.checkpoint_minutes
+        by_steps = bool(every) and self.step % every == 0
+        return by_steps or (minutes > 0 and time.monotonic() - self._last_save >= 60 * minutes)
+
     def save(self) -> Path:
-        """Atomically checkpoint model, optimiser, step and step-0 perplexity to ``run_dir``."""
+        """Atomically checkpoint model, optimiser, step and step-0 perplexities to ``run_dir``."""
         if self.run_dir is None:
             raise ValueError("save: this trainer has no run_dir; pass run_dir= to Trainer to checkpoint")
-        state = {"perplexity0": self.perplexity0, **self.describe()}
-        return save_checkpoint(
-            self.run_dir,
-            self.step,
-            self.policy.model,
-            self.optimizer,
-            state,
-            keep=self.config.keep_checkpoints,
-        )
+        state = {"perplexity0": self.perplexity0, "run_config": self.run_config.to_dict()}
+        self._last_save = time.monotonic()
+        keep = self.config.keep_checkpoints
+        return save_checkpoint(self.run_dir, self.step, self.policy.model, self.optimizer, state, keep=keep)
 
     @classmethod
     def resume(cls, run_dir: str | Path, **overrides) -> Trainer:
-        """Rebuild the trainer of ``run_dir`` from its config and newest checkpoint; continues bit-for-bit."""
+        """Rebuild the trainer of ``run_dir`` from its run config and newest checkpoint; continues bit-for-bit.
+
+        ``overrides`` replace ``TrainConfig`` fields (e.g. ``steps=`` to train longer).
+        """
         ckpt = load_checkpoint(run_dir)
-        described = ckpt.state
-        agent = make_agent(described["agent"], **described["agent_config"])
-        config = replace(TrainConfig(**described["train"]), **overrides)
-        trainer = cls(agent, config, run_dir=run_dir)
+        run = RunConfig.from_dict(ckpt.state["run_config"])
+        agent = make_agent(run.agent, **vars(run.agent_config))
+        trainer = cls(agent, replace(run.train, **overrides), run_dir=run_dir)
         trainer.policy.model.load_state_dict(ckpt.model_state)
+        trainer.policy.engine.load_weights(trainer.policy.model)
         trainer.optimizer.load_state_dict(ckpt.optimizer_state)
-        trainer.step, trainer.perplexity0 = described["step"], described["perplexity0"]
+        perplexity0 = ckpt.state["perplexity0"]
+        trainer.step, trainer.perplexity0 = ckpt.state["step"], tuple(perplexity0) if perplexity0 else None
         truncate_jsonl(Path(run_dir) / "metrics.jsonl", trainer.step - 1)
-        log.info("resumed %s at step %d from %s", described["agent"], trainer.step, ckpt.path)
+        truncate_jsonl(Path(run_dir) / "heldout.jsonl", trainer.step)
+        log.info("resumed %s at step %d from %s", run.agent, trainer.step, ckpt.path)
         return trainer

@@ -22,3 +22,12 @@ def shared_data() -> Path:
     if not (path / "math500.jsonl").is_file():
         pytest.skip(f"../shared/data not found at {path}: set HICRA_SHARED_DATA to the folder holding math500.jsonl")
     return path
+
+
+FIXTURE_DATA = REPO_ROOT / "tests" / "data"
+
+
+@pytest.fixture(scope="session")
+def eval_data() -> Path:
+    """Five problems of each evaluation suite (math500, aime24, gsm8k .jsonl), shipped with the tests."""
+    return FIXTURE_DATA

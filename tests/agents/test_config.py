@@ -1,22 +1,28 @@
+import math
+
 import pytest
 
-from hicra.agents.config import AgentConfig, TrainConfig, config_from_dict
+from hicra.agents.config import AgentConfig, TrainConfig
 
 
 def test_agent_config_defaults_follow_the_paper():
     cfg = AgentConfig()
     assert (cfg.alpha, cfg.eps_low, cfg.eps_high, cfg.aggregation) == (0.2, 0.2, 0.28, "token_mean")
     assert cfg.kl_coef == 0.0 and cfg.normalize_std is False
+    assert cfg.entropy_coef is None  # the agent's own default (see test_agents)
 
 
 @pytest.mark.parametrize(
     ("field", "value", "needle"),
     [
-        ("alpha", -0.1, "alpha: expected a value in [0.0, 10.0], got -0.1"),
+        ("alpha", -0.1, "alpha: expected a value in [0.0, inf], got -0.1"),
+        ("alpha", math.inf, "alpha: expected a value in [0.0, inf], got inf"),
         ("eps_low", 1.5, "eps_low"),
         ("rho", 0.0, "rho: expected a value in (0.0, 1.0]"),
-        ("aggregation", "token_means", "did you mean 'token_mean'"),
+        ("aggregation", "token_means", "aggregation: expected one of 'token_mean', 'seq_mean_token_mean', got"),
+        ("entropy_tokens", "top", "entropy_tokens: expected one of 'matched', 'top_fraction', got 'top'"),
         ("entropy_coef", float("nan"), "entropy_coef"),
+        ("tis_cap", -1.0, "tis_cap"),
     ],
 )
 def test_agent_config_rejects_out_of_range_values(field, value, needle):
@@ -32,8 +38,11 @@ def test_agent_config_rejects_out_of_range_values(field, value, needle):
         ("group_size", 1.5),
         ("temperature", 0.0),
         ("top_p", 1.2),
+        ("top_k", -1),
         ("lr", -1.0),
         ("dtype", "fp16"),
+        ("checkpoint_minutes", -1.0),
+        ("keep_checkpoints", 0),
     ],
 )
 def test_train_config_rejects_bad_values_naming_the_field(field, value):
@@ -41,7 +50,12 @@ def test_train_config_rejects_bad_values_naming_the_field(field, value):
         TrainConfig(**{field: value})
 
 
-def test_config_from_dict_suggests_the_closest_key():
-    with pytest.raises(ValueError, match="unknown TrainConfig key 'group_sise'; did you mean 'group_size'"):
-        config_from_dict(TrainConfig, {"group_sise": 4})
-    assert config_from_dict(TrainConfig, {"group_size": 4}).group_size == 4
+def test_checkpoints_are_periodic_by_default():
+    cfg = TrainConfig()
+    assert cfg.checkpoint_every > 0 and cfg.checkpoint_minutes > 0 and cfg.keep_checkpoints >= 2
+
+
+def test_heldout_problems_need_a_fixed_training_set():
+    with pytest.raises(ValueError, match=r"heldout_problems: expected env_kwargs\['num_problems'\]"):
+        TrainConfig(heldout_problems=8)
+    assert TrainConfig(heldout_problems=8, env_kwargs={"num_problems": 32}).heldout_problems == 8

@@ -10,13 +10,7 @@ import torch
 from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
 from transformers import PreTrainedTokenizerFast
 
-from hicra.agents.planning import (
-    GramMatch,
-    StrategicGrams,
-    placebo_mask,
-    planning_ratio,
-    top_entropy_mask,
-)
+from hicra.agents.planning import GramMatch, StrategicGrams, planning_ratio
 
 CORPUS = [
     "Let's break this down step by step. So the answer is 42.",
@@ -186,7 +180,7 @@ def test_token_mask_with_texts_and_partial_utf8(grams):
         grams.token_mask(tok, torch.tensor([cut]), torch.ones(1, len(cut)))
 
 
-# ---- ratio, placebo and entropy masks -----------------------------------------------------------------
+# ---- planning ratio -------------------------------------------------------------------------------------
 RESPONSE = torch.tensor([[True] * 6 + [False] * 2, [True] * 8, [True] * 3 + [False] * 5])
 PLANNING = torch.tensor(
     [[1, 1, 0, 0, 0, 1, 1, 1], [0, 0, 1, 1, 1, 0, 0, 0], [1, 0, 0, 0, 0, 0, 0, 0]], dtype=torch.bool
@@ -197,36 +191,6 @@ def test_planning_ratio_counts_response_tokens_only():
     # response tokens: 6 + 8 + 3 = 17; planning on response: 3 + 3 + 1 = 7 (two padded ones ignored)
     assert planning_ratio(PLANNING, RESPONSE) == pytest.approx(7 / 17)
     assert planning_ratio(PLANNING, torch.zeros_like(RESPONSE)) == 0.0
-
-
-def test_placebo_mask_matches_ratio_and_is_seeded():
-    a = placebo_mask(PLANNING, RESPONSE, generator=torch.Generator().manual_seed(0))
-    b = placebo_mask(PLANNING, RESPONSE, generator=torch.Generator().manual_seed(0))
-    assert torch.equal(a, b)
-    assert int(a.sum()) == 7 and not (a & ~RESPONSE).any()
-    others = [placebo_mask(PLANNING, RESPONSE, generator=torch.Generator().manual_seed(s)) for s in range(1, 6)]
-    assert any(not torch.equal(a, o) for o in others)
-    assert not placebo_mask(torch.zeros_like(PLANNING), RESPONSE, generator=torch.Generator()).any()
-    full = placebo_mask(RESPONSE, RESPONSE, generator=torch.Generator().manual_seed(1))
-    assert torch.equal(full, RESPONSE)
-
-
-def test_top_entropy_mask_table():
-    entropy = torch.tensor([[0.1, 0.9, 0.5, 5.0], [0.7, 0.2, 9.0, 9.0]])  # 5.0 and 9.0 sit on padding
-    response = torch.tensor([[True, True, True, False], [True, True, False, False]])
-    # 5 response tokens; rho 0.4 -> 2 tokens (0.9, 0.7); rho 0.5 -> ceil(2.5) = 3 tokens (+0.5)
-    assert top_entropy_mask(entropy, response, 0.4).tolist() == [
-        [False, True, False, False],
-        [True, False, False, False],
-    ]
-    assert top_entropy_mask(entropy, response, 0.5).tolist() == [
-        [False, True, True, False],
-        [True, False, False, False],
-    ]
-    assert torch.equal(top_entropy_mask(entropy, response, 1.0), response)
-    for rho in (0.0, 1.5, True):
-        with pytest.raises(ValueError, match="rho"):
-            top_entropy_mask(entropy, response, rho)
 
 
 @pytest.mark.parametrize("name", ["byte_level", "sentencepiece"])
@@ -246,3 +210,23 @@ def test_token_mask_rows_are_independent_of_the_batch(name, grams):
         assert torch.equal(batched[i], alone[0]), sentences[i]
     assert not batched[1].any() and batched[0].any() and batched[2].any() and batched[3].any()
     assert not grams.token_mask(tok, ids, torch.zeros_like(mask)).any()
+
+
+@pytest.mark.parametrize(
+    "text", ["Let me\nrethink this.", "let me  rethink this", "Let me\t\n rethink\n\nthis", "LET ME RETHINK THIS"]
+)
+def test_multi_word_grams_match_across_any_whitespace(grams, text):
+    matches = grams.find(text)
+    assert [m.gram for m in matches] == ["let me rethink this"]
+    assert text[matches[0].start : matches[0].end].lower().split() == ["let", "me", "rethink", "this"]
+
+
+def test_whitespace_runs_do_not_join_words_or_rows(grams):
+    assert [m.gram for m in grams.find("letme rethink this")] == []
+    assert [m.gram for m in grams.find("let me\x00rethink this")] == ["let me"]
+
+
+def test_grams_given_with_odd_spacing_are_canonical():
+    custom = StrategicGrams(["  Try   small\ncases "])
+    assert custom.grams == ("try small cases",)
+    assert [m.gram for m in custom.find("we try small  cases")] == ["try small cases"]

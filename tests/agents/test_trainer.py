@@ -105,23 +105,117 @@ def test_metrics_are_logged_one_json_line_per_step(tmp_path):
     for key in ("accuracy", "pass_at_group", "semantic_entropy", "planning_ratio", "clip_frac", "grad_norm"):
         assert key in rows[1]
     assert 0.0 <= rows[1]["accuracy"] <= rows[1]["pass_at_group"] <= 1.0
-    assert json.loads((tmp_path / "config.json").read_text())["agent"] == "hicra"
+    assert json.loads((tmp_path / "config.json").read_text())["agent"]["name"] == "hicra"
 
 
-@pytest.mark.parametrize("name", ["grpo", "entropy_grpo"])
+@pytest.mark.parametrize("name", ["grpo", "hicra", "entropy_grpo"])
 def test_fused_scoring_equals_a_separate_scoring_pass(name, mixed_seed):
     """With one PPO epoch the update's own forward gives the old log-probs: same step as scoring first."""
     config = TrainConfig(**{**SMALL, "seed": mixed_seed})
     fused, separate = Trainer(make_agent(name), config), Trainer(make_agent(name), config)
-    assert fused.fused_scoring
-    separate.fused_scoring = False
+    assert not fused.score_first
+    separate.score_first = True
     a, b = fused.train_step(), separate.train_step()
-    for key in ("loss", "grad_norm", "execution_perplexity", "execution_entropy", "planning_entropy", "clip_frac"):
+    keys = ("loss", "grad_norm", "execution_perplexity", "planning_perplexity", "execution_entropy", "planning_entropy",
+            "clip_frac", "amplified_ratio", "sampler_logprob_diff")  # fmt: skip
+    for key in keys:
         assert getattr(a, key) == pytest.approx(getattr(b, key), rel=1e-5, abs=1e-6, nan_ok=True), key
     for (k, p), (_, q) in zip(fused.policy.model.named_parameters(), separate.policy.model.named_parameters()):
         torch.testing.assert_close(p, q, rtol=1e-5, atol=1e-6, msg=k)
 
 
 def test_scoring_comes_first_when_credit_reads_entropy_or_epochs_repeat():
-    assert not Trainer(make_agent("high_entropy"), TrainConfig(**SMALL)).fused_scoring
-    assert not Trainer(make_agent("grpo"), TrainConfig(**{**SMALL, "ppo_epochs": 2})).fused_scoring
+    assert Trainer(make_agent("high_entropy"), TrainConfig(**SMALL)).score_first
+    assert Trainer(make_agent("grpo"), TrainConfig(**{**SMALL, "ppo_epochs": 2})).score_first
+
+
+def test_hicra_differs_from_grpo_exactly_on_real_planning_tokens():
+    """A guard against HICRA silently becoming GRPO: the tiny policy's own rollouts hold planning tokens, and
+    HICRA's token advantages differ from GRPO's on exactly those tokens (where the advantage is not 0)."""
+    trainer = Trainer(make_agent("hicra"), TrainConfig(**{**SMALL, "prompts_per_step": 4, "group_size": 8}))
+    for step in range(8):  # the first step whose rollout has planning tokens in a group with mixed rewards
+        trainer.step = step
+        batch = trainer.rollout({})
+        planning = batch.planning_mask & batch.response_mask
+        assert int(planning.sum()) > 0, "the tiny policy's rollouts should contain Strategic Grams"
+        if (group_advantages(batch.rewards, batch.group_ids)[:, None] != 0).expand_as(planning)[planning].any():
+            break
+    else:
+        pytest.fail("8 steps without planning tokens in a mixed-reward group: is the tiny policy broken?")
+    generator = torch.Generator()
+    hicra, grpo = make_agent("hicra").credit(batch, generator), make_agent("grpo").credit(batch, generator)
+    differs = (hicra.advantages != grpo.advantages) & batch.response_mask
+    nonzero = grpo.advantages != 0
+    assert differs.any()
+    assert torch.equal(differs, planning & nonzero)
+    assert torch.equal(hicra.amplified, planning)
+
+
+KILL_SCRIPT = """
+import sys, torch
+torch.set_num_threads(1)
+from hicra.agents import TrainConfig, Trainer, make_agent
+run_dir, resume = sys.argv[1], sys.argv[2] == "resume"
+if resume:
+    trainer = Trainer.resume(run_dir)
+else:
+    config = TrainConfig(steps=14, prompts_per_step=2, group_size=4, max_new_tokens=16, micro_batch_size=4, lr=1e-3,
+                         seed=3)  # the default checkpoint schedule
+    trainer = Trainer(make_agent("hicra"), config, run_dir=run_dir)
+trainer.train(progress=False)
+"""
+
+
+def _params(run_dir):
+    from hicra.agents.checkpoint import load_checkpoint
+
+    return load_checkpoint(run_dir).model_state
+
+
+def _rows(run_dir):
+    rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    return [{k: v for k, v in r.items() if not k.startswith("time_")} for r in rows]
+
+
+def test_a_run_killed_with_sigkill_resumes_to_the_same_metrics_and_parameters(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    def run(run_dir, mode):
+        return subprocess.Popen([sys.executable, "-c", KILL_SCRIPT, str(run_dir), mode])
+
+    assert run(tmp_path / "straight", "new").wait(timeout=600) == 0
+    victim = run(tmp_path / "killed", "new")
+    metrics = tmp_path / "killed" / "metrics.jsonl"
+    deadline = time.monotonic() + 600
+    while not (metrics.is_file() and len(metrics.read_text().splitlines()) >= 11):
+        assert victim.poll() is None and time.monotonic() < deadline, "the run ended before it could be killed"
+        time.sleep(0.05)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait(timeout=60)
+    steps_before = len(metrics.read_text().splitlines())
+    assert 11 <= steps_before < 14
+    assert run(tmp_path / "killed", "resume").wait(timeout=600) == 0
+    assert _rows(tmp_path / "killed") == _rows(tmp_path / "straight")
+    straight, resumed = _params(tmp_path / "straight"), _params(tmp_path / "killed")
+    for key, value in straight.items():
+        assert torch.equal(value, resumed[key]), key
+
+
+def test_checkpoints_fall_due_by_steps_and_by_wall_time(monkeypatch):
+    trainer = Trainer(make_agent("grpo"), TrainConfig(**{**SMALL, "checkpoint_every": 3, "checkpoint_minutes": 2.0}))
+    now = [1000.0]
+    monkeypatch.setattr("hicra.agents.trainer.time.monotonic", lambda: now[0])
+    trainer._last_save = now[0]
+    due = []
+    for step in range(1, 8):
+        trainer.step, now[0] = step, now[0] + 50.0  # 50 s a step: 2 minutes pass during step 3
+        due.append(trainer._checkpoint_due())
+        if due[-1]:
+            trainer._last_save = now[0]
+    assert due == [False, False, True, False, False, True, False]
+    trainer._last_save, now[0] = 0.0, 121.0
+    trainer.step = 7
+    assert trainer._checkpoint_due()  # by time alone

@@ -45,9 +45,9 @@ class ScriptedPolicy:
 
 
 @pytest.fixture
-def scripted(shared_data):
+def scripted(eval_data):
     problems = {}
-    with open(shared_data / "math500.jsonl", encoding="utf-8") as fh:
+    with open(eval_data / "math500.jsonl", encoding="utf-8") as fh:
         for line, _ in zip(fh, range(3)):
             row = json.loads(line)
             problems[row["id"]] = row["problem"]
@@ -59,9 +59,9 @@ def scripted(shared_data):
     return lambda: ScriptedPolicy(scripts, problems)
 
 
-def _config(shared_data: Path, out: Path, **changes) -> EvalConfig:
+def _config(eval_data: Path, out: Path, **changes) -> EvalConfig:
     suite = override(SUITES["math500"], n=changes.pop("n", 2), max_new_tokens=8)
-    values = dict(model="scripted", suites=(suite,), out=out, ks=(1, 2), limit=3, data_dir=shared_data)
+    values = dict(model="scripted", suites=(suite,), out=out, ks=(1, 2), limit=3, data_dir=eval_data)
     values.update(batch_size=4, progress=False)
     return EvalConfig(**{**values, **changes})
 
@@ -70,9 +70,9 @@ def _lines(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
-def test_records_and_summary_match_hand_computed_scores(shared_data, scripted, tmp_path):
+def test_records_and_summary_match_hand_computed_scores(eval_data, scripted, tmp_path):
     policy = scripted()
-    (summary,) = run_eval(_config(shared_data, tmp_path), policy)
+    (summary,) = run_eval(_config(eval_data, tmp_path), policy)
     records = _lines(tmp_path / "math500" / "samples.jsonl")
     assert [(r["problem_id"], r["sample"]) for r in records] == [
         (f"math500-{p}", s) for p in range(3) for s in range(2)
@@ -99,8 +99,8 @@ def test_records_and_summary_match_hand_computed_scores(shared_data, scripted, t
     assert [b for b in policy.batches] == [["math500-0"] * 2 + ["math500-1"] * 2, ["math500-2"] * 2]
 
 
-def test_rerun_generates_nothing_and_refills_deleted_or_truncated_lines(shared_data, scripted, tmp_path):
-    config = _config(shared_data, tmp_path)
+def test_rerun_generates_nothing_and_refills_deleted_or_truncated_lines(eval_data, scripted, tmp_path):
+    config = _config(eval_data, tmp_path)
     run_eval(config, scripted())
     path = tmp_path / "math500" / "samples.jsonl"
     before = path.read_bytes()
@@ -119,13 +119,13 @@ def test_rerun_generates_nothing_and_refills_deleted_or_truncated_lines(shared_d
     assert summary.num_problems == 3
 
 
-def test_larger_n_or_limit_extends_a_run_and_other_settings_are_refused(shared_data, scripted, tmp_path):
-    run_eval(_config(shared_data, tmp_path), scripted())
+def test_larger_n_or_limit_extends_a_run_and_other_settings_are_refused(eval_data, scripted, tmp_path):
+    run_eval(_config(eval_data, tmp_path), scripted())
     more = scripted()
-    (summary,) = run_eval(_config(shared_data, tmp_path, n=3, limit=3), more)
+    (summary,) = run_eval(_config(eval_data, tmp_path, n=3, limit=3), more)
     assert sorted(pid for batch in more.batches for pid in batch) == [f"math500-{p}" for p in range(3)]
     assert summary.n == 3 and "avg@3" in summary.metrics
-    hotter = _config(shared_data, tmp_path)
+    hotter = _config(eval_data, tmp_path)
     hotter = replace(hotter, suites=(override(hotter.suites[0], temperature=1.0),))
     with pytest.raises(UsageError, match=r"temperature=0\.6, not 1\.0"):
         run_eval(hotter, scripted())
@@ -153,19 +153,19 @@ def tiny_policy():
     return Policy.from_pretrained("tiny")
 
 
-def _eval_argv(shared_data: Path, out: Path) -> list[str]:
+def _eval_argv(eval_data: Path, out: Path) -> list[str]:
     return [
-        "eval", "--model", "tiny", "--suite", "math500", "--data-dir", str(shared_data), "--limit", "3",
+        "eval", "--model", "tiny", "--suite", "math500", "--data-dir", str(eval_data), "--limit", "3",
         "--n", "2", "--k", "1,2", "--max-new-tokens", "12", "--batch-size", "4", "--device", "cpu", "-q",
         "--out", str(out),
     ]  # fmt: skip
 
 
-def test_tiny_policy_end_to_end_through_the_cli(shared_data, tmp_path, tiny_policy, capsys):
+def test_tiny_policy_end_to_end_through_the_cli(eval_data, tmp_path, tiny_policy, capsys):
     from hicra.benchmarks.cli import main
     from hicra.verifiers import verify
 
-    assert main(_eval_argv(shared_data, tmp_path)) == 0
+    assert main(_eval_argv(eval_data, tmp_path)) == 0
     assert "| math500 | 3 | 2 |" in capsys.readouterr().out
     path = tmp_path / "math500" / "samples.jsonl"
     records = _lines(path)
@@ -178,17 +178,17 @@ def test_tiny_policy_end_to_end_through_the_cli(shared_data, tmp_path, tiny_poli
     summary = json.loads((tmp_path / "math500" / "summary.json").read_text())
     assert summary["metrics"]["avg@2"] == pytest.approx(sum(r["correct"] for r in records) / 6)
     before = path.read_bytes()
-    assert main(_eval_argv(shared_data, tmp_path)) == 0
+    assert main(_eval_argv(eval_data, tmp_path)) == 0
     assert path.read_bytes() == before
     path.write_bytes(b"".join(before.splitlines(keepends=True)[:4]))
-    assert main(_eval_argv(shared_data, tmp_path)) == 0
+    assert main(_eval_argv(eval_data, tmp_path)) == 0
     assert sorted(load_records(path)) == sorted((r["problem_id"], r["sample"]) for r in records)
 
 
-def test_tiny_policy_samples_are_reproducible_and_the_bar_shows_progress(shared_data, tmp_path, tiny_policy, capsys):
+def test_tiny_policy_samples_are_reproducible_and_the_bar_shows_progress(eval_data, tmp_path, tiny_policy, capsys):
     runs = []
     for out in (tmp_path / "a", tmp_path / "b"):
-        run_eval(_config(shared_data, out, model="tiny", progress=out.name == "a"), tiny_policy)
+        run_eval(_config(eval_data, out, model="tiny", progress=out.name == "a"), tiny_policy)
         runs.append([r["response"] for r in _lines(out / "math500" / "samples.jsonl")])
     assert runs[0] == runs[1]
     assert "6/6" in capsys.readouterr().err
@@ -204,19 +204,19 @@ def test_tiny_policy_samples_are_reproducible_and_the_bar_shows_progress(shared_
         (["--top-p", "0"], "--top-p: expected a number in (0, 1], got 0"),
     ],
 )
-def test_eval_user_errors_exit_2_with_one_line(shared_data, tmp_path, capsys, extra, message):
+def test_eval_user_errors_exit_2_with_one_line(eval_data, tmp_path, capsys, extra, message):
     from hicra.benchmarks.cli import main
 
-    assert main([*_eval_argv(shared_data, tmp_path), *extra]) == 2
+    assert main([*_eval_argv(eval_data, tmp_path), *extra]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and message in err, err
     assert not (tmp_path / "math500" / "samples.jsonl").exists()
 
 
-def test_eval_rejects_a_model_name_close_to_a_preset(shared_data, tmp_path, capsys):
+def test_eval_rejects_a_model_name_close_to_a_preset(eval_data, tmp_path, capsys):
     from hicra.benchmarks.cli import main
 
-    argv = _eval_argv(shared_data, tmp_path)
+    argv = _eval_argv(eval_data, tmp_path)
     argv[argv.index("tiny")] = "tiyn"
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()

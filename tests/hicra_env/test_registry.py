@@ -9,7 +9,7 @@ from gymnasium.utils.env_checker import check_env
 import hicra_env
 from hicra_env.sources.hub import HUB_DATASETS
 
-# Dataset ids run offline on the shared eval files. MATH-500 is a subset of MATH; AIME25 and AMC23 have no
+# Dataset ids run offline on the test fixtures (tests/data: five problems of each shared eval file). MATH-500 is a subset of MATH; AIME25 and AMC23 have no
 # local copy here, so they run on aime24.jsonl (the env does not depend on which competition the file holds).
 DATA_FILES = {
     "GSM8K": "gsm8k.jsonl",
@@ -28,19 +28,19 @@ def test_every_task_is_registered_and_dataset_ids_are_covered():
     assert "hicra/Arithmetic-v0" in IDS
 
 
-def _make(env_id: str, shared_data):
+def _make(env_id: str, data_dir):
     name = env_id.removeprefix("hicra/").removesuffix("-v0")
     if name in DATA_FILES:
-        return gym.make(env_id, data_path=shared_data / DATA_FILES[name])
+        return gym.make(env_id, data_path=data_dir / DATA_FILES[name])
     return gym.make(env_id)
 
 
 @pytest.mark.parametrize("env_id", IDS)
-def test_registered_env_behaves(env_id, shared_data):
-    env = _make(env_id, shared_data)
+def test_registered_env_behaves(env_id, eval_data):
+    env = _make(env_id, eval_data)
     check_env(env.unwrapped, skip_render_check=True)
 
-    other = _make(env_id, shared_data)
+    other = _make(env_id, eval_data)
     first = [env.reset(seed=7 if i == 0 else None)[0] for i in range(4)]
     second = [other.reset(seed=7 if i == 0 else None)[0] for i in range(4)]
     assert first == second

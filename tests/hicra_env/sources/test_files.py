@@ -82,6 +82,12 @@ def test_bad_paths_and_duplicates(tmp_path):
         file_source(dup)
 
 
+def test_fixture_eval_files_load(eval_data):
+    problems = load_problems(eval_data / "gsm8k.jsonl")
+    assert len(problems) == 5 and problems[0].answer == "18"
+    assert [p.id for p in load_problems(eval_data / "math500.jsonl")][:2] == ["math500-0", "math500-1"]
+
+
 def test_shared_eval_files_load(shared_data):
     assert len(load_problems(shared_data / "math500.jsonl")) == 500
     assert load_problems(shared_data / "gsm8k.jsonl")[0].answer == "18"

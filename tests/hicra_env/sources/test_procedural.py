@@ -6,6 +6,7 @@ import itertools
 import json
 import re
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 
@@ -253,8 +254,9 @@ def test_modular_exponents_grow_with_difficulty():
     assert max(exponents(3)) <= 60 < max(exponents(4)) <= 2000
 
 
-def test_strategy_solutions_use_strategic_grams(shared_data):
-    grams = json.loads((shared_data / "hicra_strategic_grams.json").read_text())
+def test_strategy_solutions_use_strategic_grams():
+    lexicon = Path(__file__).resolve().parents[3] / "agents" / "data" / "strategic_grams.json"  # the paper's list
+    grams = json.loads(lexicon.read_text())
     pattern = re.compile("|".join(r"\b" + re.escape(g) + r"(?!\w)" for g in sorted(grams, key=len, reverse=True)))
     for family in (f for f in FAMILIES.values() if f.strategy):
         for d in range(2 if family.name == "modular" else 1, family.max_difficulty + 1):

@@ -1,0 +1,40 @@
+"""Held-out accuracy: the policy on problems no training step draws, the same problems for every agent."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import gymnasium as gym
+import torch
+
+from .policy import Policy
+from .sampling import SamplingConfig
+
+
+@torch.no_grad()
+def heldout_accuracy(
+    policy: Policy, env: gym.Env, indices: Iterable[int], sampling: SamplingConfig, samples: int, seed: int
+) -> dict[str, float | int]:
+    """Mean accuracy of ``samples`` responses to each problem ``env.reset(options={"index": i})`` poses.
+
+    Returns ``{"heldout_accuracy", "heldout_pass_at_k", "heldout_problems", "heldout_samples"}`` (pass@k: the
+    share of problems with at least one correct response among the ``samples``).
+    """
+    prompts, ids = [], []
+    for index in indices:
+        prompt, info = env.reset(options={"index": int(index)})
+        prompts.append(prompt)
+        ids.append(info["problem_id"])
+    if not prompts:
+        raise ValueError("indices: expected at least one held-out problem index, got none")
+    policy.model.eval()
+    gen = policy.generate(prompts, num_samples=samples, sampling=sampling, seed=seed)
+    rows = [ids[i] for i in gen.prompt_index.tolist()]
+    _, infos = env.get_wrapper_attr("evaluate")(rows, gen.texts)
+    correct = torch.tensor([bool(info["correct"]) for info in infos]).view(len(prompts), samples)
+    return {
+        "heldout_accuracy": float(correct.float().mean()),
+        "heldout_pass_at_k": float(correct.any(dim=1).float().mean()),
+        "heldout_problems": len(prompts),
+        "heldout_samples": samples,
+    }
