@@ -81,12 +81,16 @@ EQUIVALENCE_TABLE = [
     ("\\frac{1}{2^{99}}", "\\boxed{\\frac{1}{2^{98}}}", False),
     ("\\frac{1}{2^{99}}", "\\boxed{2^{-99}}", True),
     ("0.0000001", "\\boxed{0.0000002}", False),
-    # several final answers
+    # several final answers: the last one counts (multiple="last"); hedges and lists are not a single value
     ("4", "\\boxed{x=4} so \\boxed{4}", True),  # the same answer twice is one answer
-    ("4", "\\boxed{3} no wait \\boxed{4}", False),  # two different final answers
+    ("4", "\\boxed{3} no wait \\boxed{4}", True),  # a revision: judged by the final answer
+    ("3", "\\boxed{3} no wait \\boxed{4}", False),
     ("42", "\\boxed{42 \\text{ or } 43}", False),
     ("42", "The answer is 42 or 43", False),
     ("42", "\\boxed{42, 43}", False),
+    ("43", "\\boxed{42} or \\boxed{43}", False),  # a hedge across boxes
+    ("43", "\\boxed{42}, \\boxed{43}", False),  # a list of two answers is not the single value 43
+    ("2", "\\boxed{x = 1 \\text{ or } x = 2}", False),
 ]
 
 

@@ -38,12 +38,13 @@ def test_extract_answer_modes(text, strict, lenient):
     assert extract_answer(text) == lenient  # lenient is the default
 
 
-def test_final_answers_lists_every_box_in_order():
-    assert final_answers("\\boxed{1} \\boxed{2} \\boxed{1}") == ["1", "2", "1"]
+def test_final_answers_lists_every_statement_in_order():
+    assert final_answers("\\boxed{1}. Next, \\boxed{2}. So \\boxed{1}") == ["1", "2", "1"]
+    assert final_answers("\\boxed{1} \\boxed{2} \\boxed{1}") == ["1, 2, 1"]  # adjacent boxes: one list
 
 
 def test_only_the_last_boxes_are_read():
-    text = " ".join(f"\\boxed{{{i}}}" for i in range(3 * MAX_BOXES))
+    text = ". Next, ".join(f"\\boxed{{{i}}}" for i in range(3 * MAX_BOXES))
     answers = final_answers(text)
     assert len(answers) == MAX_BOXES
     assert answers[-1] == str(3 * MAX_BOXES - 1)
