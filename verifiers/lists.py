@@ -11,6 +11,7 @@ import re
 
 #: "and"/"or" as a word, or glued before a capital (``W(x)=1orW(x)=-1``).
 _LIST_WORD_RE = re.compile(r"\s*,?\s*(?<![A-Za-z\\])(?:and|or)(?![a-z])\s*")
+_RELATION_RE = re.compile(r"[<>]|\\(?:[lg]eq?|neq|in)(?![A-Za-z])")
 _SET_RE = re.compile(r"\\\{(.*)\\\}|\{(.*)\}")
 
 
@@ -50,6 +51,6 @@ def join_list_words(s: str) -> str:
 
     Only for a list gold (and the answers compared with it): for a single value, "or" is a hedge.
     """
-    if not _LIST_WORD_RE.search(s):
-        return s
+    if not _LIST_WORD_RE.search(s) or _RELATION_RE.search(s):
+        return s  # "x < 1 or x > 3" is one answer (a union), not a list
     return ", ".join(part for part in _LIST_WORD_RE.split(s) if part.strip())

@@ -28,7 +28,10 @@ _NUMBER_RE = re.compile(
     r"(?<![\w.])[-+]?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?(?:\s*/\s*\d+)?|\.\d+)(?:\s*\\?%)?(?![\w])"
 )
 _HASH_RE = re.compile(r"####[ \t]*([^\n]*)")
-_FINAL_RE = re.compile(r"final\s+answer\s*(?:is\b|:)?[ \t]*:?\s*(?:\*\*)?[ \t]*:?[ \t]*([^\n]*)", re.IGNORECASE)
+#: "Final answer" as a marker: followed by "is", ":", bold markup or a line break (not "the final answer, ...").
+_FINAL_RE = re.compile(
+    r"final\s+answer(?:\s*(?:is\b|:)|\*\*|[ \t]*\n)[ \t]*:?\s*(?:\*\*)?[ \t]*:?[ \t]*([^\n]*)", re.IGNORECASE
+)
 _ANSWER_RE = re.compile(r"\banswer\s*(?:is\b|:)[ \t]*:?[ \t]*(?:\*\*)?[ \t]*([^\n]*)", re.IGNORECASE)
 _ANSWER_MATH_RE = re.compile(r"\banswer\b[ \t:]*(?=\$|\\[(\[])", re.IGNORECASE)
 _CLAUSE_END_RE = re.compile(r"\.(?:\s|$)|\bI hope\b|<\|")
@@ -165,5 +168,5 @@ def bare_answer(text: str) -> str | None:
         return None
     if not (math_spans(text) or _ANSWER_CHAR_RE.search(text) or _LETTER_RE.fullmatch(text)):
         return None
-    answer = _DELIMITER_RE.sub(" ", text).strip().rstrip(".").strip()
+    answer = " ".join(_DELIMITER_RE.sub(" ", text).split()).rstrip(".").strip()
     return answer if re.search(r"[\w\\]", answer) else None
