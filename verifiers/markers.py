@@ -106,13 +106,20 @@ def _unwrap_math(answer: str) -> str:
     return answer[width:-width].strip()
 
 
+def _clause(raw: str) -> str:
+    """The text after an answer marker up to its first full stop outside math, quotes and bold removed."""
+    raw = raw[:MAX_CLAUSE_CHARS]
+    end = _CLAUSE_END_RE.search(_outside_math(raw))
+    return _QUOTES_RE.sub("", raw[: end.start()] if end else raw)
+
+
 def answer_clause(raw: str) -> str | None:
     """The answer stated by the text after an answer marker (see the module docstring), or None."""
-    raw = raw[:MAX_CLAUSE_CHARS]
-    plain = _outside_math(raw)
-    end = _CLAUSE_END_RE.search(plain)
-    clause = raw[: end.start()] if end else raw
-    clause = _QUOTES_RE.sub("", clause)
+    return _reduce(_clause(raw))
+
+
+def _reduce(clause: str) -> str | None:
+    """The answer a clause states: itself, unless it is prose (then one answer token of it)."""
     if not clause:
         return None
     if not is_prose(clause) or _HEDGE_RE.search(_outside_math(clause)):
@@ -130,9 +137,10 @@ def answer_clause(raw: str) -> str | None:
 def _line_statements(pattern: re.Pattern[str], text: str) -> list[Statement]:
     found = []
     for match in pattern.finditer(text):
-        if "\\boxed" in match.group(1) or "\\fbox" in match.group(1):
-            continue  # the box itself is the statement
-        answer = answer_clause(match.group(1))
+        clause = _clause(match.group(1))
+        if _BOX_RE.search(clause):
+            continue  # "Final answer: \\boxed{9}": the box itself is the statement
+        answer = _reduce(clause)
         if answer is not None:
             found.append(Statement(answer, match.start()))
     return found
@@ -147,7 +155,7 @@ def final_statements(text: str) -> list[Statement]:
 def answer_statements(text: str) -> list[Statement]:
     """Answer lines ("The answer is ...", "Answer: ...") and "Answer $9$" (a math span after "answer"), in order."""
     found = _line_statements(_ANSWER_RE, text)
-    starts = [m for m in _ANSWER_MATH_RE.finditer(text)]
+    starts = list(_ANSWER_MATH_RE.finditer(text))
     if starts:
         spans = dict(math_spans(text))
         for match in starts:
