@@ -89,6 +89,18 @@ def _check_timeout(timeout_s: object) -> float:
     return float(timeout_s)
 
 
+def _check_arguments(responses, golds, timeout_s, workers, mode, multiple) -> float:
+    """``ValueError`` naming the bad argument, its value and what is allowed; the timeout as a float."""
+    timeout = _check_timeout(timeout_s)
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        raise ValueError(f"workers: expected an int >= 1 or None (a default), got {workers!r}")
+    check_mode(mode)
+    check_multiple(multiple)
+    if len(responses) != len(golds):
+        raise ValueError(f"expected as many golds as responses, got {len(golds)} golds for {len(responses)}")
+    return timeout
+
+
 def _from_outcome(outcome: Outcome, extracted: str) -> Verdict:
     if outcome is True:
         return make_verdict("ok", extracted)
@@ -120,13 +132,7 @@ def verify_batch(
     (numbers, fractions, letters, identical strings) are decided in-process; the rest go to a persistent pool
     of ``workers`` processes, each check bounded by ``timeout_s`` (reason ``"timeout"``).
     """
-    timeout = _check_timeout(timeout_s)
-    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
-        raise ValueError(f"workers: expected an int >= 1 or None (a default), got {workers!r}")
-    check_mode(mode)
-    check_multiple(multiple)
-    if len(responses) != len(golds):
-        raise ValueError(f"expected as many golds as responses, got {len(golds)} golds for {len(responses)}")
+    timeout = _check_arguments(responses, golds, timeout_s, workers, mode, multiple)
     verdicts: list[Verdict | None] = []
     tasks: list[Task] = []
     slots: list[tuple[int, str]] = []
