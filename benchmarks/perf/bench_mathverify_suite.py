@@ -128,6 +128,16 @@ def collect(checkout: Path) -> list[dict]:
     return cases
 
 
+def _mit_notice(path: Path) -> str:
+    """The licence notice at the top of ``path`` (its leading ``#`` comment lines), kept with the cases."""
+    lines = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            break
+        lines.append(line.lstrip("# ").rstrip())
+    return "\n".join(lines).strip()
+
+
 def build(checkout: Path) -> dict:
     """The corpus: attribution, the exclusion rule and every case with its classification."""
     commit = subprocess.run(["git", "-C", str(checkout), "rev-parse", "HEAD"], capture_output=True, text=True)
@@ -142,6 +152,7 @@ def build(checkout: Path) -> dict:
             "licence": "Apache-2.0 (the repository's LICENCE); tests/test_all.py also carries an MIT notice: "
             "Copyright (c) 2024 The HuggingFace Team",
             "ported": "test cases only (inputs and expected outcomes), as data; no library code",
+            "notice": _mit_notice(checkout / "tests" / "test_all.py"),
         },
         "exclusions": EXCLUSIONS,
         "cases": cases,

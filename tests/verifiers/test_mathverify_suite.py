@@ -55,6 +55,7 @@ def test_corpus_is_attributed_and_complete(corpus):
     assert len(source["commit"]) == 40
     assert "Apache-2.0" in source["licence"] and "MIT" in source["licence"]
     assert "tests/test_all.py" in source["paths"]
+    assert source["notice"].startswith("MIT License\n\nCopyright (c) 2024 The HuggingFace Team")
     cases = corpus["cases"]
     assert len(cases) == 270
     assert len({c["id"] for c in cases}) == len(cases)
