@@ -7,11 +7,11 @@ import os
 import re
 import threading
 from collections.abc import Sequence
-from functools import lru_cache
 
-from .extract import Mode, coerce_text, final_answers
+from .extract import Mode, Multiple, check_mode, check_multiple, coerce_text, final_answers
 from .fastpath import fast_equivalent
-from .normalize import canonical_key, normalize_answer
+from .gold import Gold, normalize_for, read_gold
+from .normalize import canonical_key
 from .pool import VerifierPool, default_workers
 from .verdict import Verdict, make_verdict
 from .worker import Outcome, Task
@@ -39,11 +39,6 @@ def get_pool(workers: int | None = None) -> VerifierPool:
         return pool
 
 
-@lru_cache(maxsize=8192)
-def _normalize_gold(gold: str) -> str:
-    return normalize_answer(gold)
-
-
 def _check_gold(gold: object, index: int) -> str:
     if isinstance(gold, str):
         return gold
@@ -52,38 +47,38 @@ def _check_gold(gold: object, index: int) -> str:
     raise TypeError(f"golds[{index}]: expected a str (or int/float) gold answer, got {type(gold).__name__}")
 
 
-def _distinct(answers: list[str]) -> list[str]:
+def _distinct(answers: list[str], gold: Gold) -> list[str]:
     seen: dict[str, str] = {}
     for answer in answers:
-        normalized = normalize_answer(answer)
+        normalized = normalize_for(answer, gold)
         if normalized:
             seen.setdefault(canonical_key(normalized), normalized)
     return list(seen.values())
 
 
-def _prepare(response: object, gold: str, mode: Mode) -> Verdict | tuple[str, list[str], str]:
-    """A verdict when decidable in-process, else ``(normalised gold, undecided answers, extracted)``."""
-    answers = final_answers(coerce_text(response), mode=mode)
+def _prepare(response: object, gold: Gold, mode: Mode, multiple: Multiple) -> Verdict | tuple[list[str], str]:
+    """A verdict when decidable in-process, else ``(undecided answers, extracted)``."""
+    answers = final_answers(coerce_text(response), mode=mode, lists=gold.is_list)
     if not answers:
         return make_verdict("no_answer", None)
     extracted = answers[-1]
-    if any(len(a) > MAX_ANSWER_CHARS for a in answers):
+    judged = answers[-1:] if multiple == "last" else answers
+    if any(len(a) > MAX_ANSWER_CHARS for a in judged):
         return make_verdict("mismatch", extracted[:MAX_ANSWER_CHARS])
-    distinct = _distinct(answers)
+    distinct = _distinct(judged, gold)
     if not distinct:
         return make_verdict("no_answer", extracted)
-    gold_n = _normalize_gold(gold)
     if len(distinct) > MAX_DISTINCT_ANSWERS:
         return make_verdict("mismatch", extracted)
-    if any(_HEDGE_RE.search(a) for a in distinct) and not _HEDGE_RE.search(gold_n):
-        return make_verdict("mismatch", extracted)
-    decided = [fast_equivalent(gold_n, a) for a in distinct]
+    if not gold.is_list and not _HEDGE_RE.search(gold.answer) and any(_HEDGE_RE.search(a) for a in judged + distinct):
+        return make_verdict("mismatch", extracted)  # "42 or 43": a hedge is never a single value
+    decided = [fast_equivalent(gold.answer, a) for a in distinct]
     if False in decided:
         return make_verdict("mismatch", extracted)
     undecided = [a for a, d in zip(distinct, decided) if d is None]
     if not undecided:
         return make_verdict("ok", extracted)
-    return gold_n, undecided, extracted
+    return undecided, extracted
 
 
 def _check_timeout(timeout_s: object) -> float:
@@ -92,6 +87,18 @@ def _check_timeout(timeout_s: object) -> float:
     if timeout_s <= 0:
         raise ValueError(f"timeout_s: expected a number of seconds > 0, got {timeout_s!r}")
     return float(timeout_s)
+
+
+def _check_arguments(responses, golds, timeout_s, workers, mode, multiple) -> float:
+    """``ValueError`` naming the bad argument, its value and what is allowed; the timeout as a float."""
+    timeout = _check_timeout(timeout_s)
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        raise ValueError(f"workers: expected an int >= 1 or None (a default), got {workers!r}")
+    check_mode(mode)
+    check_multiple(multiple)
+    if len(responses) != len(golds):
+        raise ValueError(f"expected as many golds as responses, got {len(golds)} golds for {len(responses)}")
+    return timeout
 
 
 def _from_outcome(outcome: Outcome, extracted: str) -> Verdict:
@@ -109,28 +116,34 @@ def verify_batch(
     timeout_s: float = 5.0,
     workers: int | None = None,
     mode: Mode = "lenient",
+    multiple: Multiple = "last",
 ) -> list[Verdict]:
     """One Verdict per response, in input order; never raises on response content.
 
-    Common answers (numbers, fractions, letters, identical strings) are decided in-process; the rest go to a
-    persistent pool of ``workers`` processes, each check bounded by ``timeout_s`` (reason ``"timeout"``).
-    Several different final answers (``\\boxed{1} ... \\boxed{2}``, "42 or 43") are not correct.
+    ``mode`` says where answers are read (``"lenient"``: boxes, answer lines, a bare answer; ``"strict"``:
+    boxes only; see :mod:`.extract`). ``multiple`` says which of several final answers counts:
+
+    * ``"last"`` (default, the field's convention): the final one. ``\\boxed{3} ... wait ... \\boxed{4}`` is
+      judged by ``4``.
+    * ``"reject"``: every distinct final answer must be correct, so a revised answer is wrong.
+
+    Either way, an answer that hedges (``42 or 43``, ``\\boxed{3} or \\boxed{5}``) is wrong for a single-value
+    gold, and boxes joined by separators (``\\boxed{1}, \\boxed{-2}``) state one list answer. Common answers
+    (numbers, fractions, letters, identical strings) are decided in-process; the rest go to a persistent pool
+    of ``workers`` processes, each check bounded by ``timeout_s`` (reason ``"timeout"``).
     """
-    timeout = _check_timeout(timeout_s)
-    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
-        raise ValueError(f"workers: expected an int >= 1 or None (a default), got {workers!r}")
-    if len(responses) != len(golds):
-        raise ValueError(f"expected as many golds as responses, got {len(golds)} golds for {len(responses)}")
+    timeout = _check_arguments(responses, golds, timeout_s, workers, mode, multiple)
     verdicts: list[Verdict | None] = []
     tasks: list[Task] = []
     slots: list[tuple[int, str]] = []
     for i, (response, gold) in enumerate(zip(responses, golds)):
-        prepared = _prepare(response, _check_gold(gold, i), mode)
+        gold_read = read_gold(_check_gold(gold, i))
+        prepared = _prepare(response, gold_read, mode, multiple)
         if isinstance(prepared, Verdict):
             verdicts.append(prepared)
             continue
-        gold_n, undecided, extracted = prepared
-        tasks.append((len(tasks), gold_n, undecided))
+        undecided, extracted = prepared
+        tasks.append((len(tasks), gold_read.answer, undecided))
         slots.append((i, extracted))
         verdicts.append(None)
     if tasks:
@@ -140,6 +153,13 @@ def verify_batch(
     return [v for v in verdicts if v is not None]
 
 
-def verify(response: object, gold: str, *, timeout_s: float = 5.0, mode: Mode = "lenient") -> Verdict:
+def verify(
+    response: object,
+    gold: str,
+    *,
+    timeout_s: float = 5.0,
+    mode: Mode = "lenient",
+    multiple: Multiple = "last",
+) -> Verdict:
     """Judge one response against one gold answer (see ``verify_batch``); safe from any thread."""
-    return verify_batch([response], [gold], timeout_s=timeout_s, mode=mode)[0]
+    return verify_batch([response], [gold], timeout_s=timeout_s, mode=mode, multiple=multiple)[0]

@@ -1,11 +1,23 @@
-"""Final-answer extraction from a model response.
+"""Final-answer extraction from a model response, by the field's conventions (Math-Verify's test suite).
 
-Two modes:
+Two modes say *where* answers are read:
 
-* ``"strict"`` (evaluation): only ``\\boxed{...}`` / ``\\fbox{...}`` (balanced braces, also ``\\boxed 5``);
-  the last one is the answer.
-* ``"lenient"`` (training, the default): boxed answers first; without one, the last GSM8K ``#### 18`` line;
-  without that, the last "The (final) answer is ..." / "Final answer: ..." line.
+* ``"strict"`` (evaluation): only ``\\boxed{...}`` / ``\\fbox{...}`` (balanced braces, also ``\\boxed 5``).
+* ``"lenient"`` (training, the default), in three tiers; the first tier that gives an answer is used:
+
+  1. boxes, GSM8K ``#### 18`` lines and final-answer lines ("Final Answer: The final answer is $X$. I hope it
+     is correct.", "The final answer is ...", "**Final Answer:** ..."), all in order of position, so a final
+     answer line after an intermediate box is the later statement;
+  2. "The answer is ..." / "Answer: ..." lines and "Answer $9$";
+  3. a response that is nothing but its answer (``-5``, ``$1/3$``, ``28 percent``).
+
+  Prose without any of these is not read (Math-Verify's ``try_extract_without_anchor`` fallback, which takes
+  the last number or math span of any text, is deliberately not followed).
+
+Neighbouring boxes that state one answer together (``\\boxed{1}, \\boxed{-2}``) give one statement; see
+:mod:`.boxes`. Which statement counts is the caller's policy (``Multiple``): ``"last"`` (the default, the
+field's convention: a response is judged by its final answer) or ``"reject"`` (every distinct statement must
+be correct).
 
 Extraction is linear in the response length: only the last ``MAX_SCAN_CHARS`` characters are scanned (a
 final answer sits at the end), at most ``MAX_BOXES`` boxes are read and each box at most ``MAX_READ_CHARS``.
@@ -13,103 +25,76 @@ final answer sits at the end), at most ``MAX_BOXES`` boxes are read and each box
 
 from __future__ import annotations
 
-import re
 from typing import Literal
+
+from .boxes import MAX_BOXES, MAX_READ_CHARS, MAX_SCAN_CHARS, find_boxes, group_boxes, render
+from .markers import answer_statements, bare_answer, final_statements
 
 Mode = Literal["strict", "lenient"]
 MODES: tuple[Mode, ...] = ("strict", "lenient")
+Multiple = Literal["last", "reject"]
+MULTIPLE_POLICIES: tuple[Multiple, ...] = ("last", "reject")
 
-MAX_SCAN_CHARS = 200_000
-#: A box or answer line longer than this is not read (the caller treats longer answers as wrong anyway).
-MAX_READ_CHARS = 100_000
-MAX_BOXES = 64
-
-_BRACE_RE = re.compile(r"\\.|[{}]", re.DOTALL)
-_TOKEN_RE = re.compile(rf"[^\s$]{{1,{MAX_READ_CHARS}}}")
-_BOX_RE = re.compile(r"\\(?:boxed|fbox)(?![a-zA-Z])")
-_HASH_RE = re.compile(r"####[ \t]*([^\n]*)")
-_ANSWER_IS_RE = re.compile(
-    r"(?:final\s+answer|the\s+answer)\s*(?:is|:)\s*:?\s*(?:\*\*)?\s*([^\n]*)",
-    re.IGNORECASE,
-)
-
-
-def _closing_braces(text: str) -> dict[int, int]:
-    """Position of every ``{`` in ``text`` -> position of its matching ``}`` (one linear pass)."""
-    closing: dict[int, int] = {}
-    stack: list[int] = []
-    for match in _BRACE_RE.finditer(text):
-        ch = match.group(0)
-        if ch == "{":
-            stack.append(match.start())
-        elif ch == "}" and stack:
-            closing[stack.pop()] = match.start()
-    return closing
+__all__ = [
+    "MAX_BOXES",
+    "MAX_READ_CHARS",
+    "MAX_SCAN_CHARS",
+    "MODES",
+    "MULTIPLE_POLICIES",
+    "Mode",
+    "Multiple",
+    "boxed_answers",
+    "check_mode",
+    "check_multiple",
+    "coerce_text",
+    "extract_answer",
+    "final_answers",
+]
 
 
-def _read_box(text: str, end: int, closing: dict[int, int]) -> str | None:
-    """The argument of a box command ending at ``end``: ``{...}`` or one bare token (``\\boxed 5``)."""
-    j = end
-    while j < len(text) and text[j] in " \t":
-        j += 1
-    if j < len(text) and text[j] == "{":
-        close = closing.get(j)
-        return text[j + 1 : close] if close is not None and close - j - 1 <= MAX_READ_CHARS else None
-    if j == end:
-        return None
-    token = _TOKEN_RE.match(text, j)
-    return token.group(0) if token else None
+def check_mode(mode: object) -> Mode:
+    if mode not in MODES:
+        raise ValueError(f"mode: expected one of {MODES}, got {mode!r}")
+    return mode  # type: ignore[return-value]
+
+
+def check_multiple(multiple: object) -> Multiple:
+    if multiple not in MULTIPLE_POLICIES:
+        raise ValueError(f"multiple: expected one of {MULTIPLE_POLICIES}, got {multiple!r}")
+    return multiple  # type: ignore[return-value]
 
 
 def boxed_answers(text: str) -> list[str]:
     """All closed box contents in the scanned tail of ``text``, in order (at most ``MAX_BOXES``, the last)."""
+    return [box.content for box in find_boxes(text[-MAX_SCAN_CHARS:])]
+
+
+def final_answers(text: str, *, mode: Mode = "lenient", lists: bool = False) -> list[str]:
+    """Every final answer the response states, most recent last (the tier and grouping rules above).
+
+    ``lists=True`` (the gold is a list) joins boxes by the looser list rule of :func:`.boxes.group_boxes`.
+    """
+    check_mode(mode)
     tail = text[-MAX_SCAN_CHARS:]
-    starts = [m.end() for m in _BOX_RE.finditer(tail)][-MAX_BOXES:]
-    if not starts:
-        return []
-    closing = _closing_braces(tail)
-    found = (_read_box(tail, end, closing) for end in starts)
-    return [box.strip() for box in found if box is not None and box.strip()]
-
-
-def _clean_line(line: str) -> str | None:
-    line = line.strip().strip("*").strip()
-    line = line.removesuffix(".").strip()
-    if len(line) >= 2 and line[0] == "$" and line.count("$") == 2 and line[-1] in "$.":
-        line = line.strip(".").strip("$").strip()
-    if not line or len(line) > MAX_READ_CHARS:
-        return None
-    return line
-
-
-def _last_line_match(pattern: re.Pattern[str], text: str) -> str | None:
-    last = None
-    for match in pattern.finditer(text):
-        last = match
-    return _clean_line(last.group(1)) if last else None
-
-
-def final_answers(text: str, *, mode: Mode = "lenient") -> list[str]:
-    """Every final answer the response gives (several boxes give several), most recent last."""
-    if mode not in MODES:
-        raise ValueError(f"mode: expected one of {MODES}, got {mode!r}")
-    boxes = boxed_answers(text)
-    if boxes or mode == "strict":
-        return boxes
-    tail = text[-MAX_SCAN_CHARS:]
-    for pattern in (_HASH_RE, _ANSWER_IS_RE):
-        answer = _last_line_match(pattern, tail)
-        if answer is not None:
-            boxed = boxed_answers(answer)
-            return boxed[-1:] if boxed else [answer]
-    return []
+    statements = [(g.start, render(g)) for g in group_boxes(tail, find_boxes(tail), lists=lists)]
+    if mode == "strict":
+        return [answer for _, answer in statements]
+    statements += [(s.start, s.answer) for s in final_statements(tail)]
+    if statements:
+        return [answer for _, answer in sorted(statements, key=lambda s: s[0])]
+    answers = [s.answer for s in answer_statements(tail)]
+    if answers:
+        return answers
+    bare = bare_answer(tail)
+    return [bare] if bare is not None else []
 
 
 def extract_answer(text: str, *, mode: Mode = "lenient") -> str | None:
-    """The final answer of ``text`` (the last one it gives), or None when it gives none.
+    """The final answer of ``text`` (the last one it states), or None when it states none.
 
-    ``mode="strict"`` reads only ``\\boxed{}``/``\\fbox{}``; ``"lenient"`` also reads ``#### 18`` and
-    "The answer is ..."/"Final answer: ..." lines. Non-string input is decoded (bytes) or yields None.
+    ``mode="strict"`` reads only ``\\boxed{}``/``\\fbox{}``; ``"lenient"`` also reads ``#### 18``, final-answer
+    and "The answer is ..." lines, and a response that is only an answer. Boxes joined by separators give one
+    list answer (``\\boxed{1}, \\boxed{-2}`` -> ``"1, -2"``). Non-string input is decoded (bytes) or yields None.
     """
     answers = final_answers(coerce_text(text), mode=mode)
     return answers[-1] if answers else None

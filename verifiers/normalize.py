@@ -10,13 +10,21 @@ from __future__ import annotations
 
 import re
 
+from .assignments import strip_assignments
+from .lists import is_bare_list, join_list_words, split_top_level
+
+__all__ = ["canonical_key", "is_bare_list", "normalize_answer", "split_top_level"]
+
 _WRAPPERS = ("text", "textbf", "textit", "textrm", "mathrm", "mathbf", "mathit", "mbox", "operatorname")
 _WRAPPER_RE = re.compile(r"\\(?:" + "|".join(_WRAPPERS) + r")\s*\{([^{}]*)\}")
-_SPACING_RE = re.compile(r"(?<!\\)\\[,;: ]|\\q?quad\b|~")
+_SPACING_RE = re.compile(r"(?<!\\)\\[,;: ]|\\q?quad|~")
 _DEGREE_RE = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|°|\\degree\b")
 _LEFT_RIGHT_RE = re.compile(r"\\(?:left|right|big|Big|bigg|Bigg)(?![a-zA-Z])\s*")
 _THOUSANDS_RE = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
-_ASSIGN_RE = re.compile(r"^[A-Za-z](?:_\{?\w+\}?)?\s*=\s*(?!=)")
+_SPACE_THOUSANDS_RE = re.compile(r"-?\d{1,3}(?: \d{3})+(?:\.\d+)?")
+_LINE_BREAK_RE = re.compile(r"(?<!\\)\\\\(?=[A-Za-z])")
+_BRACED_COMMA_RE = re.compile(r"\s*\{\s*,\s*\}\s*")
+_PERCENT_RE = re.compile(r"(?<=[\d}.])\s*(?:\\?%|percent(?:age)?|pct)(?![A-Za-z])", re.IGNORECASE)
 _CHOICE_RE = re.compile(r"^\(?([A-Ea-e])\)?\.?$")
 _UNITS = (
     "units?|square units|sq units|cm|centimeters?|mm|millimeters?|km|kilometers?|m|meters?|metres?|"
@@ -46,32 +54,36 @@ def _strip_delimiters(s: str) -> str:
     return s.rstrip(".").strip()
 
 
-def normalize_answer(answer: str) -> str:
+def normalize_answer(answer: str, *, lists: bool = False, keep_equation: bool = False) -> str:
     """Normalise one final answer, keeping it valid LaTeX (spaces are collapsed, not removed).
+
+    ``lists``: the gold is a list, so "and"/"or" between items separate them (``6 \\text{ and } 8`` ->
+    ``6, 8``). ``keep_equation``: the gold is an equation, so ``y = ...`` stays an equation instead of
+    naming its value (:mod:`.assignments`).
 
     >>> normalize_answer(r"\\$1{,}000")
     '1000'
     >>> normalize_answer(r"x = \\dfrac{1}{2}")
     '\\\\frac{1}{2}'
     """
-    s = _strip_delimiters(answer)
+    s = _LINE_BREAK_RE.sub(" \\\\", _strip_delimiters(answer))  # a line break glued to a command: one backslash
     s = s.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac").replace("\\displaystyle", "")
     s = _LEFT_RIGHT_RE.sub("", s)
     s = _SPACING_RE.sub(" ", re.sub(r",\\!\s*", ",", s).replace("\\!", ""))
     s = _unwrap_text(s)
     s = _DEGREE_RE.sub("", s)
-    s = s.replace("\\$", "").replace("$", "").replace("\\%", "").replace("%", "")
-    s = s.replace("{,}", ",")
-    s = " ".join(s.split())
-    s = _strip_delimiters(s)
+    s = _PERCENT_RE.sub("", s.replace("\\$", "").replace("$", ""))
+    s = _BRACED_COMMA_RE.sub(",", s.replace("\\%", "").replace("%", ""))
+    s = _strip_delimiters(" ".join(s.split()))
     unit = _UNIT_RE.match(s)
     if unit and unit.group("value").strip():
         s = unit.group("value").strip()
-    assign = _ASSIGN_RE.match(s) if s.count("=") == 1 else None
-    if assign and ("," not in s[assign.end() :] or _THOUSANDS_RE.fullmatch(s[assign.end() :].strip())):
-        s = s[assign.end() :].strip()
-    if _THOUSANDS_RE.fullmatch(s):
-        s = s.replace(",", "")
+    if lists:
+        s = join_list_words(s)
+    if not keep_equation:
+        s = strip_assignments(s)
+    if _THOUSANDS_RE.fullmatch(s) or _SPACE_THOUSANDS_RE.fullmatch(s):
+        s = s.replace(",", "").replace(" ", "")
     choice = _CHOICE_RE.match(s)
     if choice:
         s = choice.group(1).upper()
@@ -81,26 +93,3 @@ def normalize_answer(answer: str) -> str:
 def canonical_key(normalized: str) -> str:
     """A whitespace-free key for exact string comparison of normalised answers."""
     return "".join(normalized.split())
-
-
-def split_top_level(s: str, sep: str = ",") -> list[str]:
-    """Split ``s`` at ``sep`` outside any brackets/braces (``"1, (2,3)"`` -> ``["1", "(2,3)"]``)."""
-    parts, depth, start = [], 0, 0
-    for i, ch in enumerate(s):
-        if ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            depth -= 1
-        elif ch == sep and depth == 0:
-            parts.append(s[start:i].strip())
-            start = i + 1
-    parts.append(s[start:].strip())
-    return parts
-
-
-def is_bare_list(normalized: str) -> bool:
-    """True for a list of solutions written without brackets, e.g. ``1, -2`` (order does not matter)."""
-    if not normalized or normalized[0] in "([{" or normalized.startswith("\\{"):
-        return False
-    parts = split_top_level(normalized)
-    return len(parts) > 1 and all(parts)

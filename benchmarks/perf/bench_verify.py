@@ -6,7 +6,8 @@ Builds (response, gold) pairs from the MATH-500 and GSM8K golds: the gold boxed 
 a reformatted equivalent (``\\dfrac``, ``x = ...``, ``#### n``, "The answer is n", thousands separators) and a
 wrong answer (one digit changed, or n+1). Times ``verify_batch(..., workers=2)`` (warm pool, as in training)
 against ``math_verify.verify(parse(f"${gold}$"), parse(response))`` in a loop (gold parsed as LaTeX), and
-lists every pair where the verdicts differ, with a category.
+lists every pair where the verdicts differ, with a category. Math-Verify's own test suite (the field's answer
+conventions) is scored by :mod:`.bench_mathverify_suite`.
 """
 
 from __future__ import annotations

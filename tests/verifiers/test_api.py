@@ -6,10 +6,11 @@ import json
 import re
 import threading
 import time
+from typing import get_args
 
 import pytest
 
-from hicra.verifiers import api, verify, verify_batch
+from hicra.verifiers import MODES, MULTIPLE_POLICIES, Mode, Multiple, api, verify, verify_batch
 from hicra.verifiers.api import MAX_ANSWER_CHARS
 
 from .conftest import payloads
@@ -81,12 +82,16 @@ EQUIVALENCE_TABLE = [
     ("\\frac{1}{2^{99}}", "\\boxed{\\frac{1}{2^{98}}}", False),
     ("\\frac{1}{2^{99}}", "\\boxed{2^{-99}}", True),
     ("0.0000001", "\\boxed{0.0000002}", False),
-    # several final answers
+    # several final answers: the last one counts (multiple="last"); hedges and lists are not a single value
     ("4", "\\boxed{x=4} so \\boxed{4}", True),  # the same answer twice is one answer
-    ("4", "\\boxed{3} no wait \\boxed{4}", False),  # two different final answers
+    ("4", "\\boxed{3} no wait \\boxed{4}", True),  # a revision: judged by the final answer
+    ("3", "\\boxed{3} no wait \\boxed{4}", False),
     ("42", "\\boxed{42 \\text{ or } 43}", False),
     ("42", "The answer is 42 or 43", False),
     ("42", "\\boxed{42, 43}", False),
+    ("43", "\\boxed{42} or \\boxed{43}", False),  # a hedge across boxes
+    ("43", "\\boxed{42}, \\boxed{43}", False),  # a list of two answers is not the single value 43
+    ("2", "\\boxed{x = 1 \\text{ or } x = 2}", False),
 ]
 
 
@@ -99,6 +104,85 @@ def test_equivalence_table():
     for (_, _, expected), v in zip(EQUIVALENCE_TABLE, verdicts):
         assert v.reason == ("ok" if expected else "mismatch")
         assert v.reward == (1.0 if expected else 0.0)
+
+
+# The field's answer conventions (Math-Verify's test suite), each right and wrong, under both policies:
+# (gold, response, correct with multiple="last", correct with multiple="reject")
+MINERVA = "Final Answer: The final answer is $28 \\%$. I hope it is correct."
+REVISED = "Interest: $0.05 \\cdot 10,200 \\cdot \\frac{1}{2} = \\boxed{255}$ So she has $10,455."
+CONVENTIONS = [
+    # several boxes that together state a list answer
+    ("1,-2", "The roots are \\boxed{1} and \\boxed{-2}.", True, True),
+    ("-2, 1", "\\[ \\boxed{-2} \\quad \\text{and} \\quad \\boxed{1}. \\]", True, True),
+    ("(2,2),(6,2)", "$\\boxed{(2, 2)} \\quad \\text{and} \\quad \\boxed{(6, 2)}$", True, True),
+    ("(3, 3), (1, 1)", "$\\boxed{(3, 3)} \\text{ for part (a) and } \\boxed{(1, 1)}$", True, True),
+    ("1,-2", "\\boxed{1} and \\boxed{2}", False, False),
+    ("1", "\\boxed{1}, \\boxed{-2}", False, False),  # a single-value gold: a list is not it
+    # the last answer counts; a revision is wrong under "reject"
+    ("4", "\\boxed{3}. Wait, that is wrong: 2+2 = \\boxed{4}", True, False),
+    ("3", "\\boxed{3}. Wait, that is wrong: 2+2 = \\boxed{4}", False, False),
+    ("4", "\\boxed{4}. Checking again: \\boxed{4}.", True, True),
+    ("4", "\\boxed{3} or \\boxed{4}", False, False),  # a hedge stays wrong
+    # Minerva's format: the answer ends at the full stop
+    ("28\\%", "So the loss is 28%. " + MINERVA, True, True),
+    ("29\\%", "So the loss is 28%. " + MINERVA, False, False),
+    # "Final Answer:" followed by a sentence
+    ("34", "Final Answer: The largest $n$ is 34.", True, True),
+    ("3", "Final Answer: Jane started growing Sphere 3 hours ago. I hope it is correct.", True, True),
+    ("35", "Final Answer: The largest $n$ is 34.", False, False),
+    # a final-answer line after an intermediate box is the final answer
+    ("10455", REVISED + " Final Answer: The final answer is $10,455$. I hope it is correct.", True, False),
+    ("255", REVISED + " Final Answer: The final answer is $10,455$. I hope it is correct.", False, False),
+    # percent as a word
+    ("28\\%", "28 percent", True, True),
+    ("28\\%", "$\\boxed{28 pct}$", True, True),
+    ("28\\%", "\\boxed{28 percentage}", True, True),
+    ("28\\%", "\\boxed{82 percent}", False, False),
+    # an equation solved for another variable
+    ("2x+4y-3=0", "\\boxed{y=-\\frac{1}{2}x+\\frac{3}{4}}", True, True),
+    ("2x+4y-3=0", "\\boxed{y=-\\frac{1}{2}x+\\frac{1}{4}}", False, False),
+    ("7 = 11a+c", "\\boxed{11a+c}", False, False),  # an equation is not its right-hand side
+    # assignments against tuples
+    ("p=5,q=2;p=7,q=2", "\\boxed{(5,2),(7,2)}", True, True),
+    ("p=5,q=2;p=7,q=2", "\\boxed{(7,2),(5,2)}", True, True),  # a list of solutions: any order
+    ("p=5,q=2;p=7,q=2", "\\boxed{(2,5),(7,2)}", False, False),  # a tuple: its order matters
+    ("(p,q)=(3,2)", "\\boxed{(3, 2)}", True, True),
+    ("k = 45, n = 2", "$\\boxed{k = 45} \\quad \\text{and} \\quad \\boxed{n = 2}$", True, True),
+    # a response that is nothing but the answer
+    ("-5", "-5", True, True),
+    ("\\frac{1}{3}", "$1/3$", True, True),
+    ("7425000", "7,425,000", True, True),
+    ("-5", "5", False, False),
+]
+
+
+def test_answer_conventions():
+    responses = [r for _, r, _, _ in CONVENTIONS]
+    golds = [g for g, _, _, _ in CONVENTIONS]
+    for multiple, column in (("last", 2), ("reject", 3)):
+        verdicts = verify_batch(responses, golds, timeout_s=30, multiple=multiple)
+        wrong = [(row[0], row[1], v) for row, v in zip(CONVENTIONS, verdicts) if v.correct is not row[column]]
+        assert wrong == [], multiple
+
+
+def test_last_answer_counts_by_default_and_reject_is_the_strict_policy():
+    response = "\\boxed{3}. Wait, that is wrong: 2+2 = \\boxed{4}"
+    assert verify(response, "4") == verify(response, "4", multiple="last")
+    assert verify(response, "4").reason == "ok"
+    assert verify(response, "4", multiple="reject").reason == "mismatch"
+    assert verify(response, "4", multiple="reject").extracted == "4"  # the final answer is still reported
+
+
+def test_bare_answers_are_read_in_lenient_mode_only():
+    assert verify("-5", "-5").reason == "ok"
+    assert verify("-5", "-5", mode="strict").reason == "no_answer"
+    assert verify("$1/3$", "\\frac{1}{3}", mode="strict").reason == "no_answer"
+    assert verify("no idea", "5").reason == "no_answer"
+
+
+def test_policy_names_are_exported():
+    assert get_args(Multiple) == MULTIPLE_POLICIES == ("last", "reject")
+    assert get_args(Mode) == MODES == ("strict", "lenient")
 
 
 def test_strict_mode_reads_boxes_only():
@@ -233,6 +317,7 @@ def test_empty_batch():
         ({"responses": ["1"], "golds": ["1"], "timeout_s": float("nan")}, ValueError, "timeout_s"),
         ({"responses": ["1"], "golds": ["1"], "workers": 0}, ValueError, "workers"),
         ({"responses": ["1"], "golds": ["1"], "mode": "loose"}, ValueError, "mode"),
+        ({"responses": ["1"], "golds": ["1"], "multiple": "first"}, ValueError, "multiple.*'last', 'reject'.*'first'"),
     ],
 )
 def test_bad_arguments_are_clear_errors(kwargs, error, message):

@@ -38,12 +38,43 @@ def test_extract_answer_modes(text, strict, lenient):
     assert extract_answer(text) == lenient  # lenient is the default
 
 
-def test_final_answers_lists_every_box_in_order():
-    assert final_answers("\\boxed{1} \\boxed{2} \\boxed{1}") == ["1", "2", "1"]
+@pytest.mark.parametrize(
+    ("text", "strict", "lenient"),
+    [
+        # boxes and final-answer lines are one tier, in order of position: the later statement is last
+        (
+            "\\boxed{255} ... Final Answer: The final answer is $10,455$. I hope it is correct.",
+            ["255"],
+            ["255", "10,455"],
+        ),
+        ("Final answer: 3. Wait: \\boxed{4}", ["4"], ["3", "4"]),
+        ("#### 5\n\\boxed{6}", ["6"], ["5", "6"]),
+        # answer lines only without a box or final-answer line; a bare answer only without any of those
+        ("The answer is 3. So \\boxed{4}", ["4"], ["4"]),
+        ("The answer is 3.", [], ["3"]),
+        ("-5", [], ["-5"]),
+        ("$\\boxed{1}$ and $\\boxed{-2}$", ["1, -2"], ["1, -2"]),
+        ("I think 5 might work", [], []),
+    ],
+)
+def test_final_answers_tiers(text, strict, lenient):
+    assert final_answers(text, mode="strict") == strict
+    assert final_answers(text, mode="lenient") == lenient
+
+
+def test_list_gold_joins_boxes_by_the_loose_rule():
+    text = "$\\boxed{(3, 3)} \\text{ for part (a) and } \\boxed{(1, 1)}$"
+    assert final_answers(text) == ["(3, 3)", "(1, 1)"]
+    assert final_answers(text, lists=True) == ["(3, 3), (1, 1)"]
+
+
+def test_final_answers_lists_every_statement_in_order():
+    assert final_answers("\\boxed{1}. Next, \\boxed{2}. So \\boxed{1}") == ["1", "2", "1"]
+    assert final_answers("\\boxed{1} \\boxed{2} \\boxed{1}") == ["1, 2, 1"]  # adjacent boxes: one list
 
 
 def test_only_the_last_boxes_are_read():
-    text = " ".join(f"\\boxed{{{i}}}" for i in range(3 * MAX_BOXES))
+    text = ". Next, ".join(f"\\boxed{{{i}}}" for i in range(3 * MAX_BOXES))
     answers = final_answers(text)
     assert len(answers) == MAX_BOXES
     assert answers[-1] == str(3 * MAX_BOXES - 1)

@@ -29,10 +29,23 @@ from hicra.verifiers.normalize import canonical_key, is_bare_list, normalize_ans
         ("2m", "2m"),  # no space: a product, not a unit
         ("x = 5", "5"),
         ("y = 2x+3", "2x+3"),
-        ("a=1, b=2", "a=1, b=2"),  # several assignments stay
+        ("a=1, b=2", "1,2"),  # each item of a list loses its name (Math-Verify: AB=4,CD=5 equals 4, 5)
         ("x == 5", "x == 5"),
         ("x = 11,111,111,100", "11111111100"),
-        ("x = 1,-2", "x = 1,-2"),
+        ("x = 1,-2", "1,-2"),
+        ("p=5,q=2;p=7,q=2", "(5,2),(7,2)"),  # assignment groups are tuples
+        ("(p,q) = (3,2)", "(3,2)"),
+        ("x = 5+5+1 = 7 = 11", "11"),  # a chain names its last side
+        ("x = \\frac{1}{3} \\approx 0.33", "\\frac{1}{3}"),
+        ("x \\approx 11", "11"),
+        ("\\frac{NO}{BO} = \\frac{1}{2}", "\\frac{1}{2}"),
+        ("2x+4y-3=0", "2x+4y-3=0"),  # an equation, not an assignment
+        ("7 = 11a+c", "7 = 11a+c"),
+        ("28 percent", "28"),
+        ("28 pct", "28"),
+        ("28 percentage", "28"),
+        ("14 {, }916", "14916"),
+        ("1 000", "1000"),
         ("\\text{(C)}", "C"),
         ("(c)", "C"),
         ("\\left( 3, \\frac{\\pi}{2} \\right)", "( 3, \\frac{\\pi}{2} )"),
@@ -40,13 +53,34 @@ from hicra.verifiers.normalize import canonical_key, is_bare_list, normalize_ans
         ("\\(5\\)", "5"),
         ("10,\\!000", "10000"),
         ("\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}", "\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}"),
-        ("3\\,000", "3 000"),
+        ("3\\,000", "3000"),  # a thin space between digit groups separates thousands
         ("11,\\! 111,\\! 111,\\! 100", "11111111100"),
         ("\\$32,\\!348", "32348"),
     ],
 )
 def test_normalize_answer(raw, expected):
     assert normalize_answer(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("6 \\text{ and } 8", "6, 8"),
+        ("21,16 or 11", "21,16, 11"),
+        ("p = -1 \\text{ and } p = \\dfrac{15}{8}", "-1,\\frac{15}{8}"),
+        ("x = 1 or x = 2", "1,2"),
+    ],
+)
+def test_list_words_separate_items_for_a_list_gold(raw, expected):
+    assert normalize_answer(raw, lists=True) == expected
+    assert normalize_answer(raw) != expected  # for a single-value gold "and"/"or" stay (a hedge is caught later)
+
+
+def test_keep_equation_leaves_assignments_whole():
+    assert (
+        normalize_answer("y = -\\frac{1}{2}x + \\frac{3}{4}", keep_equation=True) == "y = -\\frac{1}{2}x + \\frac{3}{4}"
+    )
+    assert normalize_answer("y = -\\frac{1}{2}x + \\frac{3}{4}") == "-\\frac{1}{2}x + \\frac{3}{4}"
 
 
 def test_canonical_key_drops_whitespace_only():
