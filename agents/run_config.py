@@ -56,9 +56,15 @@ class RunConfig:
         agent = dict(data.get("agent") or {})
         train = dict(data.get("train") or {})
         name = agent.pop("name", cls.agent)
-        _check_keys(agent, [f.name for f in fields(AgentConfig)], "agent field", prefix="agent.")
-        _check_keys(train, [f.name for f in fields(TrainConfig)], "train field", prefix="train.")
+        _check_keys(agent, ["name", *(f.name for f in fields(AgentConfig))], "agent field")
+        _check_keys(train, [f.name for f in fields(TrainConfig)], "train field")
         return cls(agent=name, agent_config=AgentConfig(**agent), train=TrainConfig(**train))
+
+    def make_agent(self):
+        """The configured agent (``AGENTS[agent](agent_config)``)."""
+        from .registry import AGENTS
+
+        return AGENTS[self.agent](self.agent_config)
 
     def to_dict(self) -> dict[str, Any]:
         """The nested dict :meth:`from_dict` reads (what ``config.json`` holds)."""
@@ -109,8 +115,8 @@ def with_overrides(data: Mapping[str, Any], overrides: Iterable[tuple[str, Any]]
     return out
 
 
-def _check_keys(values: Mapping[str, Any], known: Iterable[str], what: str, prefix: str = "") -> None:
+def _check_keys(values: Mapping[str, Any], known: Iterable[str], what: str) -> None:
     known = list(known)
     for key in values:
         if key not in known:
-            raise KeyError(f"unknown {what} {prefix}{key!r}; expected one of: {', '.join(prefix + k for k in known)}")
+            raise KeyError(f"unknown {what} {key!r}; expected one of: {', '.join(known)}")

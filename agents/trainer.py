@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -32,7 +33,6 @@ from .heldout import heldout_accuracy
 from .planning import StrategicGrams
 from .policy import Policy
 from .records import StepMetrics, UpdateResult, append_jsonl, next_perplexity0, step_metrics, truncate_jsonl
-from .registry import make_agent
 from .rollout import RolloutBatch, TokenScores
 from .run_config import RunConfig
 from .sampling import SamplingConfig
@@ -56,8 +56,8 @@ class Trainer:
         grams: StrategicGrams | None = None,
     ) -> None:
         self.agent, self.config = agent, config
+        self.env = env or gym.make(config.env_id, **config.env_kwargs)  # the one check of the env id
         self.policy = policy or Policy.from_pretrained(config.model, device=config.device, dtype=config.dtype)
-        self.env = env or gym.make(config.env_id, **config.env_kwargs)
         self.grams = grams or StrategicGrams()
         self.sampling = SamplingConfig(
             temperature=config.temperature, top_p=config.top_p, top_k=config.top_k, max_new_tokens=config.max_new_tokens
@@ -199,8 +199,14 @@ class Trainer:
             append_jsonl(self.run_dir / "heldout.jsonl", row)
         return row
 
-    def train(self, steps: int | None = None, *, progress: bool = True) -> list[StepMetrics]:
-        """Run until ``steps`` (default ``config.steps``) steps are done in total, checkpointing as configured."""
+    def train(
+        self, steps: int | None = None, *, progress: bool = True, on_step: Callable[[StepMetrics], None] | None = None
+    ) -> list[StepMetrics]:
+        """Run until ``steps`` (default ``config.steps``) steps are done in total, checkpointing as configured.
+
+        ``progress`` shows a tqdm bar; ``on_step`` is called with each step's metrics (e.g. to report progress
+        from a worker process).
+        """
         cfg = self.config
         target, history = steps if steps is not None else cfg.steps, []
         bar = tqdm(total=target, initial=self.step, desc=f"{self.agent.name}", disable=not progress, leave=False)
@@ -209,6 +215,8 @@ class Trainer:
             history.append(metrics)
             bar.update(1)
             bar.set_postfix(acc=f"{metrics.accuracy:.2f}", len=f"{metrics.response_length:.0f}")
+            if on_step is not None:
+                on_step(metrics)
             if cfg.heldout_every and self.step % cfg.heldout_every == 0 and self.step < target:
                 self.evaluate_heldout()
             if self.run_dir is not None and self._checkpoint_due():
@@ -242,8 +250,7 @@ class Trainer:
         """
         ckpt = load_checkpoint(run_dir)
         run = RunConfig.from_dict(ckpt.state["run_config"])
-        agent = make_agent(run.agent, **vars(run.agent_config))
-        trainer = cls(agent, replace(run.train, **overrides), run_dir=run_dir)
+        trainer = cls(run.make_agent(), replace(run.train, **overrides), run_dir=run_dir)
         trainer.policy.model.load_state_dict(ckpt.model_state)
         trainer.policy.engine.load_weights(trainer.policy.model)
         trainer.optimizer.load_state_dict(ckpt.optimizer_state)

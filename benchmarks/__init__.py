@@ -1,25 +1,23 @@
 """hicra.benchmarks: what users run to measure models and agents.
 
 ``pass_at_k``/``maj_at_k``/``avg_at_n`` (per-problem sampling metrics), the evaluation suites (``SUITES``,
-``get_suite``) and the ``hicra`` command line (:mod:`hicra.benchmarks.cli`). Importing this package is light:
-the evaluation runner (torch, transformers) loads only when ``hicra eval`` runs.
+``get_suites``), evaluation (:mod:`.evaluate`), agent comparison (:mod:`.compare`), run analysis (:mod:`.analyze`)
+and performance benchmarks (:mod:`.perf`). The ``hicra`` command line is its own subpackage,
+:mod:`hicra.benchmarks.cli`, the only code that knows argparse. Importing this package is light: torch and
+transformers load only when something runs.
 """
 
 from __future__ import annotations
 
-from .errors import UsageError
-from .passk import avg_at_n, maj_at_k, majority_vote, normalize_answer, pass_at_k
-from .suites import SUITES, Suite, get_suite, parse_suites
+from .passk import avg_at_n, maj_at_k, majority_vote, pass_at_k
+from .suites import SUITES, Suite, get_suites
 
 __all__ = [
     "SUITES",
     "Suite",
-    "UsageError",
     "avg_at_n",
-    "get_suite",
+    "get_suites",
     "maj_at_k",
     "majority_vote",
-    "normalize_answer",
-    "parse_suites",
     "pass_at_k",
 ]

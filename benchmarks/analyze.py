@@ -1,22 +1,21 @@
-"""``hicra analyze RUN_DIR...``: redraw the plots and print the two-phase diagnostics from logs.
+"""The paper's two phases, read off training logs.
 
-The paper's two phases: first procedural consolidation (execution-token perplexity falls, then flattens), then
-strategic exploration (semantic entropy of Strategic Grams rises). For each agent (mean curve over seeds) this
-reports the step where smoothed relative execution perplexity reaches within ``tolerance`` of its later minimum
-("stops falling") and the step after which smoothed semantic entropy rises for good ("starts rising").
+First procedural consolidation (execution-token perplexity falls, then flattens), then strategic exploration
+(semantic entropy of Strategic Grams rises). For each agent (mean curve over seeds) :func:`phase_reports` gives
+the step where smoothed relative execution perplexity comes within ``PERPLEXITY_TOLERANCE`` of its later minimum
+("stops falling"), the step after which smoothed semantic entropy rises for good ("starts rising"), and the
+phase boundary: the rise step when it comes at or after the plateau (the two phases in the paper's order), else
+none.
 """
 
 from __future__ import annotations
 
-import argparse
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from .curves import plateau_step, rise_step
-from .plots import plot_runs
-from .runs import RunLog, by_agent, find_runs, stack
+from .runs import RunLog, by_agent, stack
 
 WINDOW = 5
 PERPLEXITY_TOLERANCE = 0.02  # relative
@@ -31,41 +30,44 @@ class PhaseReport:
     perplexity_plateau: int | None
     semantic_entropy_rise: int | None
 
+    @property
+    def boundary(self) -> int | None:
+        """The step where execution perplexity has stopped falling and semantic entropy starts rising, or None."""
+        plateau, rise = self.perplexity_plateau, self.semantic_entropy_rise
+        return rise if plateau is not None and rise is not None and rise >= plateau else None
+
+
+def phase_report(agent: str, runs: list[RunLog]) -> PhaseReport:
+    """The phase points of one agent's mean curves over its seeds (as logged step numbers)."""
+    with np.errstate(all="ignore"):
+        ppl = np.nanmean(stack(runs, "relative_execution_perplexity"), axis=0)
+        sem = np.nanmean(stack(runs, "semantic_entropy"), axis=0)
+    steps = runs[0].steps
+
+    def step(index: int | None) -> int | None:
+        return None if index is None else int(steps[index])
+
+    plateau, rise = plateau_step(ppl, WINDOW, PERPLEXITY_TOLERANCE), rise_step(sem, WINDOW, ENTROPY_TOLERANCE)
+    return PhaseReport(agent, len(runs), ppl.size, step(plateau), step(rise))
+
 
 def phase_reports(runs: list[RunLog]) -> list[PhaseReport]:
-    reports = []
-    for agent, agent_runs in by_agent(runs).items():
-        with np.errstate(all="ignore"):
-            ppl = np.nanmean(stack(agent_runs, "relative_execution_perplexity"), axis=0)
-            sem = np.nanmean(stack(agent_runs, "semantic_entropy"), axis=0)
-        reports.append(
-            PhaseReport(
-                agent, len(agent_runs), ppl.size,
-                plateau_step(ppl, WINDOW, PERPLEXITY_TOLERANCE), rise_step(sem, WINDOW, ENTROPY_TOLERANCE),
-            )
-        )  # fmt: skip
-    return reports
+    return [phase_report(agent, agent_runs) for agent, agent_runs in by_agent(runs).items()]
+
+
+def cell(step: int | None) -> str:
+    return "none" if step is None else str(step)
 
 
 def format_reports(reports: list[PhaseReport]) -> str:
-    def cell(step):
-        return "—" if step is None else str(step)
-
     lines = [
-        "| agent | seeds | steps | execution perplexity stops falling | semantic entropy starts rising |",
-        "| --- | --- | --- | --- | --- |",
+        "| agent | seeds | steps | execution perplexity stops falling | semantic entropy starts rising "
+        "| phase boundary |",
+        "| --- | --- | --- | --- | --- | --- |",
     ]
     lines += [
-        f"| {r.agent} | {r.seeds} | {r.steps} | {cell(r.perplexity_plateau)} | {cell(r.semantic_entropy_rise)} |"
+        f"| {r.agent} | {r.seeds} | {r.steps} | {cell(r.perplexity_plateau)} | {cell(r.semantic_entropy_rise)} "
+        f"| {cell(r.boundary)} |"
         for r in reports
     ]
     return "\n".join(lines)
-
-
-def main(args: argparse.Namespace) -> int:
-    runs = find_runs(args.run_dirs)
-    out = Path(args.out) if args.out else Path(args.run_dirs[0]) / "plots"
-    paths = plot_runs(runs, out)
-    print(format_reports(phase_reports(runs)))
-    print(f"plots: {len(paths)} PNG files in {out}")
-    return 0

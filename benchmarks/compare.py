@@ -1,225 +1,185 @@
-"""``hicra compare``: every agent on the same env, problems, seeds, model and budget; table and plots.
+"""Agent comparison: every agent on the same task, problems, seeds, model and budget; table and figures.
 
-Layout of the output directory::
+A comparison is a base :class:`~hicra.agents.RunConfig` (task, policy, budget: a preset file in
+``benchmarks/presets/``) run for every agent and seed. Layout of the output folder::
 
-    out/<agent>/seed<k>/{config.json, metrics.jsonl, checkpoints/}
+    out/<agent>/seed<k>/{config.json, metrics.jsonl, heldout.jsonl, checkpoints/}
     out/summary.json, out/summary.md, out/plots/*.png
 
-Problems are drawn from seeds derived from (seed, step), so every agent sees the same problem sequence for a
-given seed. "Final accuracy" is the mean training accuracy over the last ``final_fraction`` of the steps
-(each step samples fresh procedural problems, so it is an on-policy estimate on unseen problems), averaged per
-seed; the interval is a 95% Student-t interval across seeds.
+Problems and sampling are seeded by (seed, step), so every agent sees the same problem sequence and, before its
+first update, samples the same responses. The table (:mod:`.compare_summary`) reports held-out accuracy (problems
+no run trained on, the same for every agent) beside training accuracy.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import logging
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, field, fields, replace
+from importlib import resources
 from multiprocessing import get_context
 from pathlib import Path
+from typing import Any
 
 from tqdm.auto import tqdm
 
-from .config_file import load_run_file
-from .curves import Interval, mean_interval, steps_to_reach, window_mean
-from .errors import UsageError, check_names, parse_list
+from hicra.agents.run_config import RunConfig
+
+from .compare_summary import AgentSummary, summarize, write_summary
 from .plots import plot_runs
-from .runs import RunLog, by_agent, find_runs
+from .runs import find_runs
 
 log = logging.getLogger(__name__)
 
-DEFAULT_AGENTS = ("grpo", "hicra", "entropy_grpo")
-EMBEDDED_DEFAULT: dict[str, object] = {"env_kwargs": {"num_problems": 32}, "lr": 5e-4}
-"""``TrainConfig`` fields of the embedded default (the default env with the tiny policy): a fixed training set of
-32 Arithmetic problems that every step draws 8 of, as RL runs iterate over a finite dataset, and a learning rate
-for a 0.5M-parameter model. :meth:`CompareConfig.train_config` applies them only when neither the env nor the
-model differs from the default; ``train_overrides`` (a ``--config`` file, flags) override them."""
+DEFAULT_PRESET = "arithmetic"
+STUDY_KEYS = ("study_agents", "study_seeds")
+"""Keys of a preset's ``[compare]`` table that describe its full study (``hicra compare --study``)."""
 
 
 @dataclass(frozen=True)
 class CompareConfig:
-    """What ``hicra compare`` runs. The defaults are the embedded default (tiny policy, CPU)."""
+    """What a comparison runs: ``run`` for every agent in ``agents`` and every seed."""
 
-    agents: tuple[str, ...] = DEFAULT_AGENTS
+    run: RunConfig = field(default_factory=RunConfig)
+    """The base run: task, policy, budget, and the agent settings every agent shares (its agent name is ignored)."""
+    agents: tuple[str, ...] = ("grpo", "hicra", "entropy_grpo")
     """Agent names from ``hicra.agents.AGENTS``."""
-    env_id: str = "hicra/Arithmetic-v0"
-    """Task every agent trains on."""
     seeds: int = 3
-    """Seeds per agent (0, 1, ...)."""
-    steps: int = 60
-    """Optimiser steps per run."""
-    model: str = "tiny"
-    """Policy preset or ``from_pretrained`` name/path."""
-    train_overrides: tuple[tuple[str, object], ...] = ()
-    """Extra ``TrainConfig`` fields (name, value) applied to every run, over :data:`EMBEDDED_DEFAULT` if it applies."""
-    agent_overrides: tuple[tuple[str, object], ...] = ()
-    """``AgentConfig`` fields (name, value) applied to every agent (over each agent's own defaults)."""
-    target_accuracy: float = 0.5
-    """Threshold of the "steps to reach" column (on 5-step smoothed accuracy)."""
-    final_fraction: float = 0.25
-    """Share of the last (and first) steps averaged for final (and initial) accuracy."""
+    """Seeds per agent: ``first_seed .. first_seed + seeds - 1``."""
+    first_seed: int = 0
+    """The first seed (rerun on seeds nobody used by raising it)."""
     jobs: int = 2
-    """Runs in parallel (processes); each uses ``max(1, cores // jobs)`` torch threads."""
+    """Runs in parallel processes, each with ``max(1, cores // jobs)`` torch threads."""
+    target_accuracy: float = 0.5
+    """Threshold of the "steps to target" column (on 5-step smoothed training accuracy)."""
+    final_fraction: float = 0.25
+    """Share of the last (and first) steps averaged for final (and initial) training accuracy."""
 
     def __post_init__(self) -> None:
-        if self.seeds < 1 or self.steps < 1 or self.jobs < 1:
-            raise UsageError(f"seeds, steps and jobs must be >= 1, got {self.seeds}, {self.steps}, {self.jobs}")
+        for agent in self.agents:
+            replace(self.run, agent=agent)  # RunConfig checks the name
+        for name, low in (("seeds", 1), ("first_seed", 0), ("jobs", 1)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ValueError(f"{name}: expected an integer >= {low}, got {value!r}")
+        if not self.agents:
+            raise ValueError("agents: expected at least one agent name, got none")
+        if not 0 <= self.target_accuracy <= 1:
+            raise ValueError(f"target_accuracy: expected a number in [0, 1], got {self.target_accuracy!r}")
         if not 0 < self.final_fraction <= 1:
-            raise UsageError(f"final fraction: expected a value in (0, 1], got {self.final_fraction}")
+            raise ValueError(f"final_fraction: expected a number in (0, 1], got {self.final_fraction!r}")
 
-    def train_config(self, seed: int):
-        """The ``TrainConfig`` of one run: defaults, then :data:`EMBEDDED_DEFAULT` on the default env and model,
-        then ``train_overrides``."""
-        from hicra.agents import TrainConfig
-
-        embedded = EMBEDDED_DEFAULT if (self.env_id, self.model) == (type(self).env_id, type(self).model) else {}
-        train = TrainConfig(env_id=self.env_id, model=self.model, steps=self.steps, seed=seed)
-        return replace(train, **{**embedded, **dict(self.train_overrides)})
-
-
-@dataclass(frozen=True)
-class AgentSummary:
-    """One row of the comparison table."""
-
-    agent: str
-    seeds: int
-    initial_accuracy: Interval
-    final_accuracy: Interval
-    accuracy_gain: Interval
-    steps_to_target: list[int | None]
-    final_planning_ratio: float
-    final_semantic_entropy: float
+    def runs(self) -> list[tuple[RunConfig, str]]:
+        """Every (run config, ``<agent>/seed<k>`` folder) of the comparison, agent-major."""
+        seeds = range(self.first_seed, self.first_seed + self.seeds)
+        return [
+            (replace(self.run, agent=agent, train=replace(self.run.train, seed=seed)), f"{agent}/seed{seed}")
+            for agent in self.agents
+            for seed in seeds
+        ]
 
 
-def _run_one(agent: str, seed: int, config: CompareConfig, run_dir: str, threads: int) -> str:
-    """One (agent, seed) training run; in a worker process when ``jobs > 1``."""
+def preset_names() -> list[str]:
+    """The presets shipped in ``benchmarks/presets/`` (``<name>.toml``)."""
+    return sorted(p.name.removesuffix(".toml") for p in resources.files(__package__).joinpath("presets").iterdir()
+                  if p.name.endswith(".toml"))  # fmt: skip
+
+
+def preset_path(name: str) -> Path:
+    """The file of preset ``name``; ``KeyError`` names the presets there are."""
+    if name not in preset_names():
+        raise KeyError(f"unknown preset {name!r}; expected one of: {', '.join(preset_names())}")
+    return Path(str(resources.files(__package__).joinpath("presets", f"{name}.toml")))
+
+
+def compare_config(data: dict[str, Any], *, study: bool = False) -> CompareConfig:
+    """A :class:`CompareConfig` from a preset's dict: ``[agent]``/``[train]`` make the base run, ``[compare]``
+    the rest (``study``: its ``study_agents`` and ``study_seeds`` instead of ``agents`` and ``seeds``)."""
+    data = dict(data)
+    section = dict(data.pop("compare", None) or {})
+    known = [f.name for f in fields(CompareConfig) if f.name != "run"]
+    for key in section:
+        if key not in (*known, *STUDY_KEYS):
+            raise KeyError(f"unknown compare field {key!r}; expected one of: {', '.join([*known, *STUDY_KEYS])}")
+    study_values = {key.removeprefix("study_"): section.pop(key) for key in STUDY_KEYS if key in section}
+    if study:
+        section.update(study_values)
+    if "agents" in section:
+        section["agents"] = tuple(section["agents"])
+    return CompareConfig(run=RunConfig.from_dict(data), **section)
+
+
+def _run_one(run: RunConfig, run_dir: str, threads: int, progress_queue=None) -> str:
+    """One (agent, seed) training run, in a worker process when ``jobs > 1``."""
     import torch
 
-    from hicra.agents import Trainer, make_agent
+    from hicra.agents import Trainer
 
     torch.set_num_threads(threads)
-    agent_obj = make_agent(agent, **dict(config.agent_overrides))
-    Trainer(agent_obj, config.train_config(seed), run_dir=run_dir).train(progress=config.jobs == 1)
+    on_step = (lambda _metrics: progress_queue.put(1)) if progress_queue is not None else None
+    Trainer(run.make_agent(), run.train, run_dir=run_dir).train(progress=False, on_step=on_step)
     return run_dir
+
+
+def _prepare_model(run: RunConfig) -> None:
+    """Build or convert a preset model once, here, before the runs start (not once per worker process)."""
+    from hicra.agents.presets import resolve_model
+
+    resolve_model(run.train.model)
 
 
 def run_compare(config: CompareConfig, out_dir: str | Path, *, plots: bool = True) -> list[AgentSummary]:
     """Train every (agent, seed), then write ``summary.json``, ``summary.md`` and the plots."""
-    from hicra.agents import AGENTS
+    import gymnasium as gym
 
-    check_names(config.agents, AGENTS, "agent")
+    import hicra_env  # noqa: F401  (registers the hicra/* ids)
+
+    gym.make(config.run.train.env_id, **config.run.train.env_kwargs).close()  # a bad env id fails before training
+    _prepare_model(config.run)
     out = Path(out_dir)
-    jobs = [(a, s, str(out / a / f"seed{s}")) for a in config.agents for s in range(config.seeds)]
+    jobs = [(run, str(out / folder)) for run, folder in config.runs()]
     threads = max(1, (os.cpu_count() or 1) // config.jobs)
+    total = sum(run.train.steps for run, _ in jobs)
     start = time.perf_counter()
-    if config.jobs == 1:
-        for agent, seed, run_dir in jobs:
-            log.info("training %s seed %d", agent, seed)
-            _run_one(agent, seed, config, run_dir, threads)
-    else:
-        with ProcessPoolExecutor(config.jobs, mp_context=get_context("spawn")) as pool:
-            futures = [pool.submit(_run_one, a, s, config, d, threads) for a, s, d in jobs]
-            for future in tqdm(as_completed(futures), total=len(futures), desc="compare runs", unit="run"):
-                future.result()
+    with tqdm(total=total, desc=f"compare: {len(jobs)} runs", unit="step") as bar:
+        if config.jobs == 1:
+            for run, run_dir in jobs:
+                _run_one(run, run_dir, threads, _BarQueue(bar))
+        else:
+            _run_parallel(jobs, config.jobs, threads, bar)
     wall = time.perf_counter() - start
-    summaries = summarize(find_runs([out]), config)
+    runs = find_runs([out])
+    summaries = summarize(runs, config)
     write_summary(summaries, config, out, wall_seconds=wall)
     if plots:
-        plot_runs(find_runs([out]), out / "plots")
+        plot_runs(runs, out / "plots")
     return summaries
 
 
-def summarize(runs: list[RunLog], config: CompareConfig) -> list[AgentSummary]:
-    """Per-agent initial/final accuracy (95% t-intervals over seeds), gain, steps to target."""
-    rows = []
-    for agent, agent_runs in by_agent(runs).items():
-        acc = [r.curve("accuracy") for r in agent_runs]
-        first = [window_mean(a, config.final_fraction, tail=False) for a in acc]
-        last = [window_mean(a, config.final_fraction, tail=True) for a in acc]
-        rows.append(
-            AgentSummary(
-                agent=agent,
-                seeds=len(agent_runs),
-                initial_accuracy=mean_interval(first),
-                final_accuracy=mean_interval(last),
-                accuracy_gain=mean_interval([b - a for a, b in zip(first, last)]),
-                steps_to_target=[steps_to_reach(a, config.target_accuracy, 5) for a in acc],
-                final_planning_ratio=mean_interval(
-                    [window_mean(r.curve("planning_ratio"), config.final_fraction, tail=True) for r in agent_runs]
-                ).mean,
-                final_semantic_entropy=mean_interval(
-                    [window_mean(r.curve("semantic_entropy"), config.final_fraction, tail=True) for r in agent_runs]
-                ).mean,
-            )
-        )
-    return rows
+class _BarQueue:
+    """A queue-like front of a tqdm bar for in-process runs."""
+
+    def __init__(self, bar) -> None:
+        self.bar = bar
+
+    def put(self, n: int) -> None:
+        self.bar.update(n)
 
 
-def _steps_cell(steps: list[int | None]) -> str:
-    reached = sorted(s for s in steps if s is not None)
-    if not reached:
-        return f"never (0/{len(steps)})"
-    return f"{reached[len(reached) // 2]} ({len(reached)}/{len(steps)})"
-
-
-def markdown_table(summaries: list[AgentSummary], config: CompareConfig) -> str:
-    pct = round(config.final_fraction * 100)
-    head = (
-        f"| agent | seeds | initial acc (first {pct}%) | final acc (last {pct}%) | gain | "
-        f"steps to {config.target_accuracy:.2f} (median, seeds reaching) | planning ratio | semantic entropy |\n"
-        "| --- | --- | --- | --- | --- | --- | --- | --- |\n"
-    )
-    body = "".join(
-        f"| {s.agent} | {s.seeds} | {s.initial_accuracy} | {s.final_accuracy} | {s.accuracy_gain} | "
-        f"{_steps_cell(s.steps_to_target)} | {s.final_planning_ratio:.3f} | {s.final_semantic_entropy:.3f} |\n"
-        for s in summaries
-    )
-    return head + body
-
-
-def write_summary(summaries: list[AgentSummary], config: CompareConfig, out: Path, *, wall_seconds: float) -> None:
-    table = markdown_table(summaries, config)
-    header = (
-        f"# hicra compare: {config.env_id}, model {config.model}, {config.steps} steps, {config.seeds} seeds\n\n"
-        f"Wall time {wall_seconds:.0f} s. Intervals: 95% Student-t across seeds.\n\n"
-    )
-    (out / "summary.md").write_text(header + table)
-    payload = {
-        "config": asdict(config),
-        "train_config": {k: v for k, v in asdict(config.train_config(seed=0)).items() if k != "seed"},
-        "wall_seconds": wall_seconds,
-        "agents": [asdict(s) for s in summaries],
-    }
-    (out / "summary.json").write_text(json.dumps(payload, indent=2, default=str))
-
-
-def main(args: argparse.Namespace) -> int:
-    from .train import check_env_id, flag_overrides
-
-    file = load_run_file(args.config)
-    train = {**file.train, **flag_overrides(args)}
-    train.pop("seed", None)  # compare runs seeds 0..S-1
-    env_id, model = train.pop("env_id", CompareConfig.env_id), train.pop("model", CompareConfig.model)
-    steps = train.pop("steps", CompareConfig.steps)
-    check_env_id(env_id)
-    config = CompareConfig(
-        agents=tuple(parse_list(args.agents, "--agents")),
-        env_id=env_id,
-        seeds=args.seeds,
-        steps=steps,
-        model=model,
-        train_overrides=tuple(train.items()),
-        agent_overrides=tuple(file.agent.items()),
-        target_accuracy=args.target_accuracy if args.target_accuracy is not None else CompareConfig.target_accuracy,
-        jobs=args.jobs,
-    )
-    summaries = run_compare(config, args.out, plots=not args.no_plots)
-    print((Path(args.out) / "summary.md").read_text())
-    if not summaries:
-        raise UsageError("compare produced no runs")
-    return 0
+def _run_parallel(jobs: list[tuple[RunConfig, str]], workers: int, threads: int, bar) -> None:
+    context = get_context("spawn")
+    with context.Manager() as manager, ProcessPoolExecutor(workers, mp_context=context) as pool:
+        queue = manager.Queue()
+        futures = [pool.submit(_run_one, run, run_dir, threads, queue) for run, run_dir in jobs]
+        pending = set(futures)
+        while pending:
+            while not queue.empty():
+                bar.update(queue.get())
+            pending = {f for f in pending if not f.done()}
+            time.sleep(0.2)
+        while not queue.empty():
+            bar.update(queue.get())
+        for future in as_completed(futures):
+            future.result()

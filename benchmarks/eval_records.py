@@ -16,14 +16,12 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from .errors import UsageError
-
 log = logging.getLogger(__name__)
 
 SAMPLES_FILE = "samples.jsonl"
 RUN_FILE = "run.json"
 # Settings that change what a sample is; n, limit, seed, batch size and device may differ between runs.
-IDENTITY_KEYS = ("model", "env_id", "template", "mode", "temperature", "top_p", "max_new_tokens")
+IDENTITY_KEYS = ("model", "env_id", "template", "mode", "multiple", "temperature", "top_p", "max_new_tokens")
 
 
 @dataclass(frozen=True)
@@ -119,9 +117,9 @@ def check_run_settings(folder: Path, settings: dict[str, Any]) -> None:
             previous = {}
         for key in IDENTITY_KEYS:
             if key in previous and previous[key] != settings[key]:
-                raise UsageError(
-                    f"{folder} holds samples made with {key}={previous[key]!r}, not {settings[key]!r}: pass a "
-                    f"different --out, or the same settings to resume"
+                raise ValueError(
+                    f"{folder} holds samples made with {key}={previous[key]!r}: expected the same {key} to resume, "
+                    f"got {settings[key]!r} (write to another output folder for new settings)"
                 )
     folder.mkdir(parents=True, exist_ok=True)
     tmp = run_file.with_suffix(".json.tmp")

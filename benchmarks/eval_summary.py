@@ -2,9 +2,9 @@
 
 Per problem, the first n samples (indices 0..n-1) count. avg@n is the mean correctness (pass@1 estimated from
 n samples); pass@k is the unbiased estimator of :func:`~hicra.benchmarks.passk.pass_at_k`; maj@k is the
-majority vote over samples 0..k-1 (:func:`~hicra.benchmarks.passk.maj_at_k`, answers grouped by their
-normalised string). A suite's value is the mean over its problems; ``stderr`` is the standard error of avg@n
-across problems.
+majority vote over samples 0..k-1 (:func:`~hicra.benchmarks.passk.maj_at_k`, answers grouped by the
+verifier's normalisation, :func:`hicra.verifiers.answer_key`). A suite's value is the mean over its problems;
+``stderr`` is the standard error of avg@n across problems.
 """
 
 from __future__ import annotations
@@ -39,6 +39,8 @@ class SuiteSummary:
     top_p: float
     max_new_tokens: int
     template: str
+    multiple: str = "last"
+    """How several different final answers were judged (``last`` or ``reject``)."""
 
     @property
     def headline(self) -> str:

@@ -14,7 +14,6 @@ its first sample, so a run is reproducible for the same batch size and device.
 
 from __future__ import annotations
 
-import argparse
 import logging
 import re
 import zlib
@@ -24,10 +23,9 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-from .errors import UsageError, parse_int_list
 from .eval_records import SAMPLES_FILE, SampleRecord, append_records, check_run_settings, load_records
-from .eval_summary import SuiteSummary, markdown_table, summarize, write_overall_summary, write_suite_summary
-from .suites import Suite, override, parse_suites
+from .eval_summary import SuiteSummary, summarize, write_overall_summary, write_suite_summary
+from .suites import Suite
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +58,15 @@ class EvalConfig:
     """Policy dtype; None: float32 on CPU, bfloat16 on GPU."""
     env_kwargs: dict[str, Any] = field(default_factory=dict)
     """Extra ``gymnasium.make`` keyword arguments for every suite's env."""
+    multiple: str = "last"
+    """Several different final answers in one response: ``"last"`` counts the last (the field's convention),
+    ``"reject"`` marks the response wrong (recorded in ``run.json``)."""
+    engine: str = "hf"
+    """Rollout engine: ``hf``, ``vllm`` or ``auto`` (see :mod:`hicra.agents.engines`)."""
+    tensor_parallel_size: int = 1
+    """vllm: GPUs per model replica."""
+    data_parallel_size: int = 1
+    """vllm: model replicas (a suite's prompts are spread over them)."""
 
     def __post_init__(self) -> None:
         if not self.suites:
@@ -73,28 +80,21 @@ class EvalConfig:
 
 
 def make_suite_env(suite: Suite, data_dir: Path | None, **env_kwargs: Any):
-    """The suite's env: its template, strict extraction, local data when ``data_dir`` is given."""
+    """The suite's env: its template, strict extraction, local data when ``data_dir`` is given (``env_kwargs``,
+    e.g. ``multiple``, go to ``gymnasium.make``)."""
     import gymnasium as gym
 
-    import hicra_env
+    import hicra_env  # noqa: F401  (registers the hicra/* ids)
 
     kwargs: dict[str, Any] = {"template": suite.template, "mode": "strict", **env_kwargs}
     path = suite.data_path(data_dir)
     if path is not None:
         kwargs["data_path"] = str(path)
-    try:
-        return gym.make(suite.env_id, **kwargs).unwrapped
-    except hicra_env.HubUnavailableError as err:
-        raise UsageError(f"{suite.name}: {str(err).splitlines()[0]} (or pass --data-dir DIR)") from None
-    except hicra_env.DataFileError as err:
-        raise UsageError(f"{suite.name}: {str(err).splitlines()[0]}") from None
+    return gym.make(suite.env_id, **kwargs)
 
 
 def load_policy(model: str, *, device: str = "auto", dtype: str | None = None):
-    """``Policy.from_pretrained`` with ``device="auto"`` (CUDA when available) and a device-dependent dtype.
-
-    A model that cannot be loaded is a :class:`UsageError` (with "did you mean" for near-miss preset names).
-    """
+    """``Policy.from_pretrained`` with ``device="auto"`` (CUDA when available) and a device-dependent dtype."""
     import torch
 
     from hicra.agents.policy import Policy
@@ -102,10 +102,7 @@ def load_policy(model: str, *, device: str = "auto", dtype: str | None = None):
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
     dtype = dtype or ("float32" if str(device).startswith("cpu") else "bfloat16")
-    try:
-        return Policy.from_pretrained(model, device=device, dtype=dtype)
-    except (ValueError, OSError) as err:
-        raise UsageError(f"--model: {str(err).splitlines()[0]}") from None
+    return Policy.from_pretrained(model, device=device, dtype=dtype)
 
 
 def _batch_seed(seed: int, suite: str, key: tuple[str, int]) -> int:
@@ -121,7 +118,7 @@ def _generate_batch(policy, env, suite: Suite, batch: list[tuple[str, int]], pro
 
     sampling = SamplingConfig(temperature=suite.temperature, top_p=suite.top_p, max_new_tokens=suite.max_new_tokens)
     gen = policy.generate([prompts[pid] for pid, _ in batch], num_samples=1, sampling=sampling, seed=seed)
-    _, infos = env.evaluate([pid for pid, _ in batch], gen.texts)
+    _, infos = env.get_wrapper_attr("evaluate")([pid for pid, _ in batch], gen.texts)
     tokens = gen.response_mask.sum(dim=1).tolist()
     return [
         SampleRecord(
@@ -140,7 +137,8 @@ def _generate_batch(policy, env, suite: Suite, batch: list[tuple[str, int]], pro
 
 def _suite_prompts(env, limit: int | None) -> dict[str, str]:
     """problem_id -> prompt for the first ``limit`` problems of the env, in order."""
-    count = len(env.source) if limit is None else min(limit, len(env.source))
+    size = len(env.get_wrapper_attr("source"))
+    count = size if limit is None else min(limit, size)
     prompts = {}
     for index in range(count):
         prompt, info = env.reset(options={"index": index})
@@ -155,6 +153,7 @@ def _settings(config: EvalConfig, suite: Suite) -> dict[str, Any]:
         "env_id": suite.env_id,
         "template": suite.template,
         "mode": "strict",
+        "multiple": config.multiple,
         "temperature": suite.temperature,
         "top_p": suite.top_p,
         "max_new_tokens": suite.max_new_tokens,
@@ -163,7 +162,7 @@ def _settings(config: EvalConfig, suite: Suite) -> dict[str, Any]:
 
 def run_suite(policy, suite: Suite, config: EvalConfig) -> SuiteSummary:
     """Generate the missing samples of one suite, then summarise all n samples of its first problems."""
-    env = make_suite_env(suite, config.data_dir, **config.env_kwargs)
+    env = make_suite_env(suite, config.data_dir, multiple=config.multiple, **config.env_kwargs)
     prompts = _suite_prompts(env, config.limit)
     folder = config.out / suite.name
     settings = _settings(config, suite)
@@ -207,35 +206,3 @@ def default_out(model: str) -> Path:
     """``runs/eval/<model name>``: the last path component of the model, made filesystem-safe."""
     name = Path(model.rstrip("/")).name or "model"
     return Path("runs") / "eval" / re.sub(r"[^A-Za-z0-9._-]+", "_", name)
-
-
-def config_from_args(args: argparse.Namespace) -> EvalConfig:
-    """The :class:`EvalConfig` of ``hicra eval`` flags; bad values are :class:`UsageError`."""
-    flags = {"n": args.n, "temperature": args.temperature, "top_p": args.top_p, "max_new_tokens": args.max_new_tokens}
-    suites = tuple(override(s, **flags) for s in parse_suites(args.suite))
-    ks = tuple(parse_int_list(args.k, "--k")) if args.k else None
-    if ks and max(ks) > max(s.n for s in suites):
-        raise UsageError(
-            f"--k: k={max(ks)} exceeds the number of samples n={max(s.n for s in suites)} of every suite; "
-            f"raise --n to at least {max(ks)} or drop that k"
-        )
-    return EvalConfig(
-        model=args.model,
-        suites=suites,
-        out=Path(args.out) if args.out else default_out(args.model),
-        ks=ks,
-        limit=args.limit,
-        data_dir=Path(args.data_dir) if args.data_dir else None,
-        batch_size=args.batch_size,
-        seed=args.seed,
-        progress=not args.no_progress,
-        device=args.device,
-        dtype=args.dtype,
-    )
-
-
-def main(args: argparse.Namespace) -> int:
-    """Entry point of ``hicra eval`` (called by :func:`hicra.benchmarks.cli.main`)."""
-    summaries = run_eval(config_from_args(args))
-    print(markdown_table(summaries), end="")  # the command's output: the overall table on stdout
-    return 0

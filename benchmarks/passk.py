@@ -5,12 +5,9 @@ A suite's score is the mean of these per-problem values over its problems.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 
-# Spelling-only differences between two boxed answers that never change their value.
-_DROP = re.compile(r"\\left|\\right|\\!|\\,|\\;|\\:|\\ |\$|\s+")
-_TEXT = re.compile(r"\\(?:text|textbf|mathrm|mbox)\{([^{}]*)\}")
+from hicra.verifiers import answer_key
 
 
 def _check_int(name: str, value: object, low: int) -> int:
@@ -50,22 +47,12 @@ def avg_at_n(correct: Sequence[bool]) -> float:
     return sum(bool(x) for x in correct) / len(correct)
 
 
-def normalize_answer(answer: str) -> str:
-    """The key under which two extracted answers count as the same vote in maj@k.
-
-    Drops whitespace, ``$``, ``\\left``/``\\right`` and LaTeX spacing commands, unwraps ``\\text{...}``,
-    maps ``\\dfrac``/``\\tfrac`` to ``\\frac``, and strips a trailing period. ``"\\dfrac{1}{2}"`` and
-    ``"\\frac {1}{2}"`` share a key; ``"0.5"`` and ``"\\frac{1}{2}"`` do not (pass ``equivalent=`` for that).
-    """
-    text = _TEXT.sub(r"\1", answer)
-    text = _DROP.sub("", text).replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac")
-    return text.rstrip(".")
-
-
 def majority_vote(answers: Sequence[str | None], equivalent: Callable[[str, str], bool] | None = None) -> int | None:
     """Index of the sample whose answer wins the vote, or None when no sample has an answer.
 
-    Samples without an answer (None) do not vote. Answers are grouped by :func:`normalize_answer`, or, when
+    Samples without an answer (None) do not vote. Answers are grouped by the verifier's normalisation
+    (:func:`hicra.verifiers.answer_key`: ``"\\dfrac{1}{2}"``, ``"\\frac {1}{2}"`` and ``"x = \\frac12"`` share a
+    key; ``"0.5"`` does not, pass ``equivalent=`` for that), or, when
     ``equivalent(a, b)`` is given (e.g. the verifier), each answer joins the first earlier group whose first
     answer it is equivalent to. The largest group wins; a tie goes to the group whose first member comes
     earliest. The returned index is that group's first member.
@@ -75,7 +62,7 @@ def majority_vote(answers: Sequence[str | None], equivalent: Callable[[str, str]
     for i, answer in enumerate(answers):
         if answer is None:
             continue
-        key = normalize_answer(answer) if equivalent is None else answer
+        key = answer_key(answer) if equivalent is None else answer
         for group, other in zip(groups, keys):
             same = key == other if equivalent is None else equivalent(key, other)
             if same:

@@ -10,28 +10,28 @@ matplotlib.use("Agg")  # files only; never needs a display
 import matplotlib.pyplot as plt
 import numpy as np
 
+from .analyze import phase_report
 from .curves import smooth
 from .runs import RunLog, by_agent, stack
 
 PANELS: tuple[tuple[str, tuple[str, ...], str], ...] = (
-    ("accuracy", ("accuracy",), "accuracy (fraction of responses correct)"),
+    ("accuracy", ("accuracy",), "training accuracy (dotted: phase boundary)"),
     ("semantic_entropy", ("semantic_entropy",), "semantic entropy of Strategic Grams (bits)"),
+    ("token_entropy", ("planning_entropy", "execution_entropy"), "token entropy (nats): planning —, execution --"),
     (
-        "token_entropy",
-        ("planning_entropy", "execution_entropy"),
-        "token entropy (nats): planning —, execution --",
-    ),
-    (
-        "relative_execution_perplexity",
-        ("relative_execution_perplexity",),
-        "execution-token perplexity / step 0",
+        "relative_perplexity",
+        ("relative_planning_perplexity", "relative_execution_perplexity"),
+        "perplexity / first step: planning —, execution --",
     ),
     ("response_length", ("response_length",), "response length (tokens)"),
     ("planning_ratio", ("planning_ratio",), "planning-token ratio"),
 )
+"""(file name, metrics (solid, dashed), title) of each figure; ``dynamics.png`` holds them all."""
 
 
 def _draw(ax, runs: list[RunLog], metric: str, color, label: str | None, style: str, window: int) -> None:
+    if metric not in runs[0].metrics:
+        return
     data = np.stack([smooth(row, window) for row in stack(runs, metric)])
     steps = runs[0].steps[: data.shape[1]]
     with np.errstate(all="ignore"):
@@ -42,10 +42,14 @@ def _draw(ax, runs: list[RunLog], metric: str, color, label: str | None, style: 
 
 
 def plot_runs(runs: list[RunLog], out_dir: str | Path, *, window: int = 5) -> list[Path]:
-    """Write one PNG per panel plus ``dynamics.png`` (all panels) to ``out_dir``; returns the paths."""
+    """Write one PNG per panel plus ``dynamics.png`` (all panels) to ``out_dir``; returns the paths.
+
+    One line per agent (mean over seeds, ``window``-step moving average) with a min-max band over seeds; the
+    accuracy panel marks each agent's phase boundary (:mod:`.analyze`) with a dotted line."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     groups = by_agent(runs)
+    boundaries = {agent: phase_report(agent, agent_runs).boundary for agent, agent_runs in groups.items()}
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     written = []
     grid, axes = plt.subplots(2, 3, figsize=(15, 8))
@@ -53,9 +57,12 @@ def plot_runs(runs: list[RunLog], out_dir: str | Path, *, window: int = 5) -> li
         fig, ax = plt.subplots(figsize=(6, 4))
         for target in (ax, grid_ax):
             for i, (agent, agent_runs) in enumerate(groups.items()):
+                color = colors[i % len(colors)]
                 for metric, style in zip(metrics, ("-", "--"), strict=False):
                     label = agent if metric == metrics[0] else None
-                    _draw(target, agent_runs, metric, colors[i % len(colors)], label, style, window)
+                    _draw(target, agent_runs, metric, color, label, style, window)
+                if name == "accuracy" and boundaries.get(agent) is not None:
+                    target.axvline(boundaries[agent], color=color, linestyle=":", linewidth=1.2)
             target.set_title(title, fontsize=9)
             target.set_xlabel("step")
             target.grid(alpha=0.3)

@@ -1,18 +1,17 @@
-"""Reading training runs back from disk: a run directory holds ``config.json`` and ``metrics.jsonl``."""
+"""Reading training runs back from disk: a run directory holds ``config.json``, ``metrics.jsonl`` and, with
+held-out evaluation, ``heldout.jsonl``."""
 
 from __future__ import annotations
 
 import json
 import math
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from hicra.agents.records import read_jsonl
-
-from .errors import UsageError
 
 
 @dataclass(frozen=True)
@@ -24,10 +23,16 @@ class RunLog:
     seed: int
     steps: np.ndarray
     metrics: dict[str, np.ndarray]
+    heldout: list[dict] = field(default_factory=list)
+    """The ``heldout.jsonl`` rows (``step``, ``heldout_accuracy``, ...), in order; empty without held-out eval."""
+
+    def final_heldout(self, key: str = "heldout_accuracy") -> float:
+        """``key`` of the last held-out evaluation (NaN when the run has none)."""
+        return float(self.heldout[-1][key]) if self.heldout else math.nan
 
     def curve(self, name: str) -> np.ndarray:
         if name not in self.metrics:
-            raise UsageError(f"{self.path}: no metric {name!r} in metrics.jsonl (have: {', '.join(self.metrics)})")
+            raise KeyError(f"{self.path}: unknown metric {name!r}; expected one of: {', '.join(self.metrics)}")
         return self.metrics[name]
 
 
@@ -38,7 +43,8 @@ def load_run(path: Path) -> RunLog:
     names = [k for k in (rows[0] if rows else {}) if k not in ("step", "skipped")]
     metrics = {k: np.array([math.nan if r.get(k) is None else float(r[k]) for r in rows], dtype=float) for k in names}
     steps = np.array([r["step"] for r in rows], dtype=int)
-    return RunLog(path, config["agent"], int(config["train"]["seed"]), steps, metrics)
+    heldout = read_jsonl(path / "heldout.jsonl") if (path / "heldout.jsonl").is_file() else []
+    return RunLog(path, config["agent"]["name"], int(config["train"]["seed"]), steps, metrics, heldout)
 
 
 def find_runs(paths: list[str | Path]) -> list[RunLog]:
@@ -46,10 +52,12 @@ def find_runs(paths: list[str | Path]) -> list[RunLog]:
     runs = []
     for root in map(Path, paths):
         if not root.exists():
-            raise UsageError(f"run directory not found: {root}")
+            raise FileNotFoundError(
+                f"run directory: expected a folder of runs, got {str(root)!r}, which does not exist"
+            )
         found = sorted(p.parent for p in root.rglob("metrics.jsonl") if (p.parent / "config.json").is_file())
         if not found:
-            raise UsageError(f"no runs under {root}: expected folders with config.json and metrics.jsonl")
+            raise FileNotFoundError(f"{root}: expected run folders with config.json and metrics.jsonl, found none")
         runs.extend(load_run(p) for p in found)
     return runs
 

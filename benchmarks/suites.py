@@ -23,8 +23,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .errors import UsageError, check_names, parse_list
-
 DEFAULT_TEMPERATURE = 0.6
 DEFAULT_TOP_P = 0.95
 DEFAULT_MAX_NEW_TOKENS = 4096
@@ -75,13 +73,13 @@ class Suite:
             return None
         folder = Path(data_dir)
         if not folder.is_dir():
-            raise UsageError(f"--data-dir: {str(folder)!r} is not a directory")
+            raise NotADirectoryError(f"data_dir: expected a folder of <suite>.jsonl files, got {str(folder)!r}")
         path = folder / f"{self.name}.jsonl"
         if not path.is_file():
             present = sorted(p.name for p in folder.glob("*.jsonl")) or ["no .jsonl files"]
-            raise UsageError(
-                f"--data-dir: suite {self.name!r} needs {str(path)!r}, which does not exist "
-                f"(found: {', '.join(present)}); add it or drop --data-dir to load from the hub"
+            raise FileNotFoundError(
+                f"data_dir: suite {self.name!r} expected {str(path)!r}, which does not exist "
+                f"(found: {', '.join(present)}); add it or leave data_dir unset to load from the hub"
             )
         return path
 
@@ -99,17 +97,12 @@ SUITES: dict[str, Suite] = {
 """Every built-in suite by name."""
 
 
-def get_suite(name: str) -> Suite:
-    """The suite called ``name``; an unknown name is a :class:`UsageError` with a "did you mean"."""
-    check_names([name], SUITES, "suite")
-    return SUITES[name]
-
-
-def parse_suites(text: str) -> list[Suite]:
-    """``"aime24,math500"`` -> those suites, in the given order, without duplicates."""
-    names = list(dict.fromkeys(parse_list(text, "--suite")))
-    check_names(names, SUITES, "suite")
-    return [SUITES[name] for name in names]
+def get_suites(names: list[str]) -> list[Suite]:
+    """The suites called ``names``, in order, without duplicates; ``KeyError`` names an unknown one."""
+    for name in names:
+        if name not in SUITES:
+            raise KeyError(f"unknown suite {name!r}; expected one of: {', '.join(SUITES)}")
+    return [SUITES[name] for name in dict.fromkeys(names)]
 
 
 def override(
@@ -120,11 +113,6 @@ def override(
     top_p: float | None = None,
     max_new_tokens: int | None = None,
 ) -> Suite:
-    """``suite`` with the given fields replaced (None keeps the suite's default); bad values -> UsageError."""
+    """``suite`` with the given fields replaced (None keeps the suite's default); bad values raise ValueError."""
     changes = {"n": n, "temperature": temperature, "top_p": top_p, "max_new_tokens": max_new_tokens}
-    changes = {k: v for k, v in changes.items() if v is not None}
-    try:
-        return replace(suite, **changes)
-    except ValueError as err:
-        flag = "--" + str(err).split(":", 1)[0].replace("_", "-")
-        raise UsageError(f"{flag}: {str(err).split(':', 1)[1].strip()}") from None
+    return replace(suite, **{k: v for k, v in changes.items() if v is not None})

@@ -38,7 +38,9 @@ class MathEnv(gym.Env[str, str]):
         num_problems: Draw only from the source's first ``num_problems`` problems: a fixed training set that
             RL iterates over, as runs on a finite dataset do (None: all of them; procedural tasks have ~2**31).
         template: Prompt template key or object (:mod:`hicra_env.templates`), default ``"boxed-v1"``.
-        mode: Verifier answer extraction, ``"lenient"`` (default) or ``"strict"`` (last ``\\boxed{}`` only).
+        mode: Verifier answer extraction, ``"lenient"`` (default) or ``"strict"`` (boxed answers only).
+        multiple: Several different final answers: ``"last"`` (default, the field's convention: the last counts)
+            or ``"reject"`` (the response is wrong); see :func:`hicra.verifiers.verify`.
         timeout_s: Verifier deadline per response, in seconds.
         max_prompt_length: Longest prompt, in characters (the observation space's ``max_length``).
         max_response_length: Longest response the action space contains, in characters.
@@ -57,13 +59,16 @@ class MathEnv(gym.Env[str, str]):
         num_problems: int | None = None,
         template: str | PromptTemplate = DEFAULT_TEMPLATE,
         mode: Literal["strict", "lenient"] = "lenient",
+        multiple: Literal["last", "reject"] = "last",
         timeout_s: float = 5.0,
         max_prompt_length: int = DEFAULT_MAX_PROMPT_LENGTH,
         max_response_length: int = DEFAULT_MAX_RESPONSE_LENGTH,
         render_mode: str | None = None,
     ) -> None:
-        if mode not in ("strict", "lenient"):
-            raise ValueError(f"mode must be 'strict' or 'lenient', got {mode!r}")
+        if mode not in verifiers.MODES:
+            raise ValueError(f"mode: expected one of: {', '.join(verifiers.MODES)}, got {mode!r}")
+        if multiple not in verifiers.MULTIPLE_POLICIES:
+            raise ValueError(f"multiple: expected one of: {', '.join(verifiers.MULTIPLE_POLICIES)}, got {multiple!r}")
         if not timeout_s > 0:
             raise ValueError(f"timeout_s must be > 0, got {timeout_s}")
         if render_mode not in (None, "ansi"):
@@ -82,7 +87,7 @@ class MathEnv(gym.Env[str, str]):
             )
         self.num_problems = len(source) if num_problems is None else num_problems
         self.template = get_template(template)
-        self.mode = mode
+        self.mode, self.multiple = mode, multiple
         self.timeout_s = float(timeout_s)
         self.render_mode = render_mode
         self.observation_space = UnicodeText(max_prompt_length)
@@ -127,7 +132,9 @@ class MathEnv(gym.Env[str, str]):
             raise gym.error.ResetNeeded("call reset() before step(): the episode has ended or never started")
         problem, self._problem = self._problem, None
         self._last_response = action
-        verdict = verifiers.verify(action, problem.answer, timeout_s=self.timeout_s, mode=self.mode)
+        verdict = verifiers.verify(
+            action, problem.answer, timeout_s=self.timeout_s, mode=self.mode, multiple=self.multiple
+        )
         return "", float(verdict.reward), True, False, _info(problem, verdict)
 
     def evaluate(self, problem_ids: Sequence[str], responses: Sequence[str]) -> tuple[np.ndarray, list[dict]]:
@@ -145,8 +152,9 @@ class MathEnv(gym.Env[str, str]):
                 raise TypeError(f"responses[{i}] must be a str, got {type(response).__name__}")
         problems = [self.problem(pid) for pid in problem_ids]
         verdicts = verifiers.verify_batch(
-            list(responses), [p.answer for p in problems], timeout_s=self.timeout_s, mode=self.mode
-        )
+            list(responses), [p.answer for p in problems], timeout_s=self.timeout_s, mode=self.mode,
+            multiple=self.multiple,
+        )  # fmt: skip
         rewards = np.array([v.reward for v in verdicts], dtype=np.float32)
         return rewards, [_info(p, v) for p, v in zip(problems, verdicts)]
 

@@ -13,9 +13,10 @@ FOLDER_TO_IMPORT = {"verifiers": "hicra.verifiers", "agents": "hicra.agents", "b
 
 
 def test_every_package_folder_is_listed_in_pyproject():
+    """Code folders (with __init__.py) and data folders (package-data) alike, so installs are quiet."""
     config = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
     listed = set(config["packages"])
-    found = set()
+    found = set(config["package-data"])
     for top in ("hicra_env", "verifiers", "agents", "benchmarks"):
         for init in (REPO_ROOT / top).rglob("__init__.py"):
             rel = init.parent.relative_to(REPO_ROOT).parts

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from .api import get_pool, verify, verify_batch
 from .extract import MODES, MULTIPLE_POLICIES, Mode, Multiple, extract_answer
+from .normalize import answer_key
 from .verdict import Verdict
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "Mode",
     "Multiple",
     "Verdict",
+    "answer_key",
     "extract_answer",
     "get_pool",
     "verify",

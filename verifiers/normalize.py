@@ -93,3 +93,13 @@ def normalize_answer(answer: str, *, lists: bool = False, keep_equation: bool = 
 def canonical_key(normalized: str) -> str:
     """A whitespace-free key for exact string comparison of normalised answers."""
     return "".join(normalized.split())
+
+
+def answer_key(answer: str) -> str:
+    """The key under which two final answers are the same vote (maj@k): the verifier's normalisation, without
+    whitespace. ``\\dfrac{1}{2}``, ``\\frac {1}{2}`` and ``x = \\frac{1}{2}`` share a key; ``0.5`` does not.
+
+    >>> answer_key(r"x = \\dfrac{1}{2}") == answer_key(r"\\frac {1}{2}")
+    True
+    """
+    return canonical_key(normalize_answer(answer))

@@ -8,8 +8,9 @@ name       measures                                                            m
 overhead   HICRA's step-time overhead over GRPO on identical batches (<= 3%)   :mod:`.bench_overhead`
 mask       planning-mask throughput in tokens/s, against ``batch_decode``      :mod:`.bench_mask`
 memory     peak memory of chunked log-probs against full logits                :mod:`.bench_memory`
-trl        training steps/s against TRL's ``GRPOTrainer`` (installs TRL)       :mod:`.bench_trl`
+trl        training steps/s against TRL's ``GRPOTrainer`` (extra ``bench``)   :mod:`.bench_trl`
 verify     ``verify_batch`` throughput and agreement against math-verify       :mod:`.bench_verify`
+mathverify agreement with Math-Verify's own test suite, hicra vs math-verify  :mod:`.bench_mathverify_suite`
 =========  ==================================================================  ==============================
 
 Each benchmark is also a script, ``python -m hicra.benchmarks.perf.bench_<name> --help``, with small defaults.
@@ -23,7 +24,6 @@ OpenMP threads that busy-wait for each other made the tiny policy's steps 8 to 2
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
 import shutil
@@ -32,9 +32,7 @@ import sys
 import time
 from pathlib import Path
 
-from ..errors import check_names, parse_list
-
-__all__ = ["BENCHMARKS", "main", "select"]
+__all__ = ["BENCHMARKS", "run_benchmarks", "select"]
 
 log = logging.getLogger(__name__)
 
@@ -44,24 +42,29 @@ BENCHMARKS: dict[str, str] = {
     "memory": "peak memory, chunked log-probs vs full logits",
     "trl": "training throughput against TRL's GRPOTrainer",
     "verify": "verify_batch throughput and agreement against math-verify",
+    "mathverify": "agreement with Math-Verify's own test suite, hicra vs plain math-verify",
 }
 """Benchmark name -> what it measures; ``hicra.benchmarks.perf.bench_<name>`` runs it."""
 
 
-def select(which: str) -> list[str]:
-    """``"all"`` or a comma-separated list of names -> the names in order; :class:`UsageError` for unknown ones."""
-    if which.strip() == "all":
-        return list(BENCHMARKS)
-    names = parse_list(which, "--which")
-    check_names(names, [*BENCHMARKS, "all"], "benchmark")
-    if "all" in names:
-        return list(BENCHMARKS)
-    return list(dict.fromkeys(names))
+def select(names: list[str]) -> list[str]:
+    """Benchmark names (``"all"`` for every one) -> the names in order; ``KeyError`` names an unknown one."""
+    for name in names:
+        if name not in BENCHMARKS and name != "all":
+            raise KeyError(f"unknown benchmark {name!r}; expected one of: all, {', '.join(BENCHMARKS)}")
+    return list(BENCHMARKS) if "all" in names else list(dict.fromkeys(names))
+
+
+MODULES = {"mathverify": "bench_mathverify_suite"}
+"""Benchmark name -> module name, where it is not ``bench_<name>``."""
+SUBFOLDERS = ("verify", "mathverify")
+"""Benchmarks that write ``results.json`` + ``report.md`` into a folder of their own."""
 
 
 def _command(name: str, out: Path) -> list[str]:
-    target = out / "verify" if name == "verify" else out  # bench_verify writes results.json + report.md there
-    return [sys.executable, "-m", f"hicra.benchmarks.perf.bench_{name}", "--out", str(target)]
+    target = out / name if name in SUBFOLDERS else out
+    module = MODULES.get(name, f"bench_{name}")
+    return [sys.executable, "-m", f"hicra.benchmarks.perf.{module}", "--out", str(target)]
 
 
 def run_one(name: str, out: Path) -> tuple[int, str]:
@@ -71,10 +74,10 @@ def run_one(name: str, out: Path) -> tuple[int, str]:
     print(f"\n## {name}: {BENCHMARKS[name]}\n$ {' '.join(cmd)}", flush=True)
     start = time.perf_counter()
     code = subprocess.run(cmd, env=env).returncode
-    if name == "verify":
-        for src, dst in (("results.json", "verify.json"), ("report.md", "verify.md")):
-            if (out / "verify" / src).is_file():
-                shutil.copyfile(out / "verify" / src, out / dst)
+    if name in SUBFOLDERS:
+        for src, dst in (("results.json", f"{name}.json"), ("report.md", f"{name}.md")):
+            if (out / name / src).is_file():
+                shutil.copyfile(out / name / src, out / dst)
     md = out / f"{name}.md"
     text = md.read_text(encoding="utf-8") if md.is_file() else ""
     if code != 0:
@@ -82,10 +85,10 @@ def run_one(name: str, out: Path) -> tuple[int, str]:
     return code, text
 
 
-def main(args: argparse.Namespace) -> int:
-    """``hicra bench``: run ``args.which`` (``"all"`` or comma-separated names) writing into ``args.out``."""
-    names = select(args.which)
-    out = Path(args.out)
+def run_benchmarks(names: list[str], out: str | Path) -> int:
+    """Run the benchmarks ``names`` (see :func:`select`) writing into ``out``; 1 if any failed, else 0."""
+    names = select(names)
+    out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     sections, failed = [], []
     for name in names:

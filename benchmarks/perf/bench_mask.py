@@ -52,7 +52,7 @@ def worked_solutions(count: int, seed: int = 0) -> list[str]:
     for i in range(count):
         env = envs[i % len(envs)]
         _, info = env.reset(seed=seed + i)
-        solutions.append(env.unwrapped.problem(info["problem_id"]).solution)
+        solutions.append(env.get_wrapper_attr("problem")(info["problem_id"]).solution)
     return solutions
 
 

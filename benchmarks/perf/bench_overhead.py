@@ -10,9 +10,9 @@ the tiny policy (warm-started on Arithmetic; on other envs its texts serve for t
 
 1. Shared rollout: ``batches`` batches from ``Trainer.rollout`` (generate, verify, old log-probs and entropy,
    planning mask); the planning mask and ``rollout_metrics`` are then timed on their own.
-2. Controlled phase: on the same batch each agent runs ``token_advantages`` + ``Trainer.update`` from the same
+2. Controlled phase: on the same batch each agent runs ``credit`` + ``Trainer.update`` from the same
    model and optimiser state (restored before every run), the agents alternating, ``reps`` times per batch.
-3. HICRA's extra work exactly: ``token_advantages`` alone, many calls per agent.
+3. HICRA's extra work exactly: ``credit`` alone, many calls per agent.
 4. Full steps: two trainers from the same weights and seed run ``train_step`` in turn (``steps`` each after a
    warm-up). Response lengths drift apart once HICRA's updates differ, so these are reported, not used.
 
@@ -34,7 +34,8 @@ from tqdm.auto import tqdm
 
 from hicra.agents import Policy, TrainConfig, Trainer, make_agent
 from hicra.agents.planning import planning_ratio
-from hicra.agents.records import rollout_metrics
+from hicra.agents.records import UpdateResult, step_metrics
+from hicra.agents.rollout import TokenScores
 
 from .report import BenchResult, finish, md_table, ms, pct
 from .timing import interleaved, machine, machine_note, per_call, set_threads, start_verifier_pool, summary
@@ -54,6 +55,14 @@ def _restore(trainer: Trainer, snapshot: tuple[dict, dict]) -> None:
     trainer.optimizer.load_state_dict(snapshot[1])
 
 
+def _metrics(trainer: Trainer, batch) -> None:
+    """The step's metrics from a rollout (scores and credit as the update would give them)."""
+    scores = TokenScores(torch.zeros_like(batch.sampler_logprobs), torch.zeros_like(batch.sampler_logprobs))
+    credit = trainer.agent.credit(batch, torch.Generator().manual_seed(0))
+    update = UpdateResult(loss=0.0, clip_frac=0.0, grad_norm=0.0, skipped=False, scores=scores)
+    step_metrics(0, batch, credit, update, trainer.grams, perplexity0=None, tis_cap=2.0, timings={})
+
+
 def shared_rollouts(trainer: Trainer, batches: int) -> tuple[list, dict]:
     """``batches`` rollout batches (distinct problems) and the median time of each rollout part."""
     out, parts = [], {"generate": [], "verify": [], "logprobs_and_mask": [], "planning_mask": [], "metrics": []}
@@ -65,9 +74,9 @@ def shared_rollouts(trainer: Trainer, batches: int) -> tuple[list, dict]:
         )
         parts["generate"].append(timings["generate"])
         parts["verify"].append(timings["verify"])
-        parts["logprobs_and_mask"].append(timings["logprobs"])
+        parts["logprobs_and_mask"].append(timings["mask"])
         parts["planning_mask"].append(statistics.median(per_call(mask, 1) for _ in range(5)))
-        parts["metrics"].append(statistics.median(per_call(lambda b=batch: rollout_metrics(b, trainer.grams), 1)
+        parts["metrics"].append(statistics.median(per_call(lambda b=batch: _metrics(trainer, b), 1)
                                                   for _ in range(5)))  # fmt: skip
         out.append(batch)
     trainer.step = 0
@@ -75,7 +84,7 @@ def shared_rollouts(trainer: Trainer, batches: int) -> tuple[list, dict]:
 
 
 def controlled_phase(trainer: Trainer, agents: dict, batches: list, reps: int) -> dict[str, list[float]]:
-    """Seconds of ``token_advantages`` + ``update`` per agent on each batch from one saved state, alternating."""
+    """Seconds of ``credit`` + ``update`` per agent on each batch from one saved state, alternating."""
     snapshot = _snapshot(trainer)
     times: dict[str, list[float]] = {name: [] for name in agents}
     runs = [(r, b) for r in range(reps) for b in range(len(batches))]
@@ -85,17 +94,17 @@ def controlled_phase(trainer: Trainer, agents: dict, batches: list, reps: int) -
             _restore(trainer, snapshot)
             trainer.agent = agents[name]
             start = time.perf_counter()
-            advantages = agents[name].token_advantages(batches[b], torch.Generator().manual_seed(0))
-            trainer.update(batches[b], advantages)
+            credit = agents[name].credit(batches[b], torch.Generator().manual_seed(0))
+            trainer.update(batches[b], credit)
             times[name].append(time.perf_counter() - start)
     _restore(trainer, snapshot)
     return times
 
 
 def advantage_cost(agents: dict, batches: list, calls: int = 50, reps: int = 7) -> dict[str, float]:
-    """Median seconds of one ``token_advantages`` call per agent (``calls`` calls per timing, agents in turn)."""
+    """Median seconds of one ``credit`` call per agent (``calls`` calls per timing, agents in turn)."""
     gen = torch.Generator().manual_seed(0)
-    variants = {name: (lambda a=agent: [a.token_advantages(b, gen) for b in batches]) for name, agent in agents.items()}
+    variants = {name: (lambda a=agent: [a.credit(b, gen) for b in batches]) for name, agent in agents.items()}
     times = interleaved({name: (lambda f=f: per_call(f, calls)) for name, f in variants.items()}, reps)
     return {name: statistics.median(t) / (calls * len(batches)) for name, t in times.items()}
 
@@ -114,7 +123,7 @@ def full_steps(base: Policy, config: TrainConfig, steps: int) -> dict:
             wall = time.perf_counter() - start
             if s > 0:
                 rows[name].append({"wall": wall, "generate": m.time_generate, "verify": m.time_verify,
-                                   "logprobs": m.time_logprobs, "update": m.time_update,
+                                   "logprobs": m.time_mask + m.time_score, "update": m.time_update,
                                    "response_length": m.response_length})  # fmt: skip
     return {name: {key: statistics.median(r[key] for r in rs) for key in rs[0]} for name, rs in rows.items()}
 
@@ -165,7 +174,7 @@ SUMMARY_HEADERS = [
 ]  # fmt: skip
 PARTS_HEADERS = [
     "env", "generate", "verify", "old log-probs + entropy", "planning mask", "rollout_metrics", "adv + update grpo",
-    "adv + update hicra", "paired diff [min, max]", "token_advantages grpo / hicra",
+    "adv + update hicra", "paired diff [min, max]", "credit grpo / hicra",
 ]  # fmt: skip
 FULL_HEADERS = [
     "env", "grpo", "hicra", "hicra / grpo", "response tokens grpo / hicra", "generate grpo / hicra",
@@ -208,10 +217,10 @@ def _markdown(results: dict) -> str:
     verdict = "met" if results["meets_target"] else "**NOT met**"
     intro = (
         f"Target: overhead <= {100 * results['target']:.0f}% ({verdict}). Step time = shared rollout (median of "
-        f"{results['batches']} batches) + `rollout_metrics` + the agent's `token_advantages` + `update`, the last "
+        f"{results['batches']} batches) + `rollout_metrics` + the agent's `credit` + `update`, the last "
         f"timed on identical batches from one restored state, agents alternating ({results['reps']} reps per "
         "batch). Overhead (phase) = median paired difference / GRPO step; extra work = HICRA's "
-        "`token_advantages` minus GRPO's. The planning mask is computed in the rollout for every agent."
+        "`credit` minus GRPO's. The planning mask is computed in the rollout for every agent."
     )
     full = (
         f"Full `train_step` (median of {results['steps']} per agent after a warm-up, alternating; not controlled: "

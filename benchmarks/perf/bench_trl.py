@@ -3,7 +3,7 @@
     python -m hicra.benchmarks.perf.bench_trl [--steps 20] [--warmup 2] [--threads 2] [--out runs/bench]
 
 Both sides train the tiny policy from the same weights on hicra/Arithmetic-v0 on CPU, in one process: the same
-prompts in the same order (``hicra.agents.trainer.draw_problems``, as ``Trainer`` draws them; for TRL
+prompts in the same order (``hicra.agents.seeds.draw_problems``, as ``Trainer`` draws them; for TRL
 formatted with ``Policy.format_prompt`` and passed as plain-text prompts so the token inputs match), 8 prompts x
 8 completions per optimiser step, at most 48 new tokens, temperature 1, one update per step accumulated over
 micro-batches of 16, learning rate 1e-4, the same reward (the env's verifier). TRL (``trl==1.16.0``, installed
@@ -30,7 +30,7 @@ import gymnasium as gym
 
 from hicra.agents import Policy, TrainConfig, Trainer, make_agent
 from hicra.agents.presets import resolve_model
-from hicra.agents.trainer import draw_problems
+from hicra.agents.seeds import draw_problems
 
 from .report import BenchResult, finish, md_table
 from .timing import machine, machine_note, set_threads, start_verifier_pool
@@ -52,7 +52,7 @@ def correctness_reward(env):
     """A TRL reward function: the env's verifier reward of each completion (1.0 when correct)."""
 
     def correctness(prompts, completions, problem_id, **kwargs) -> list[float]:
-        rewards, _ = env.unwrapped.evaluate(list(problem_id), list(completions))
+        rewards, _ = env.get_wrapper_attr("evaluate")(list(problem_id), list(completions))
         return [float(r) for r in rewards]
 
     return correctness
@@ -66,7 +66,7 @@ def run_ours(trainer: Trainer, steps: int) -> list[dict[str, float]]:
         m = trainer.train_step()
         rows.append({
             "wall": time.perf_counter() - start, "generate": m.time_generate, "verify": m.time_verify,
-            "logprobs_and_mask": m.time_logprobs, "update_and_metrics": m.time_update,
+            "logprobs_and_mask": m.time_mask + m.time_score, "update_and_metrics": m.time_update,
             "response_length": m.response_length, "reward": m.reward,
         })  # fmt: skip
     return rows

@@ -70,7 +70,9 @@ def test_ppo_at_ratio_one_is_minus_mean_advantage():
 
 def test_ppo_validation():
     lp, old = _inputs()
-    with pytest.raises(ValueError, match="did you mean 'token_mean'"):
+    with pytest.raises(
+        ValueError, match="aggregation: expected one of: token_mean, seq_mean_token_mean, got 'token-mean'"
+    ):
         ppo_clip_loss(lp, old, ADV, MASK, aggregation="token-mean")
     with pytest.raises(ValueError, match="eps_low"):
         ppo_clip_loss(lp, old, ADV, MASK, eps_low=-0.1)
@@ -107,5 +109,5 @@ def test_aggregate_table():
     assert aggregate(values, mask, "seq_mean_token_mean").item() == pytest.approx(6.0)
     assert aggregate(values, torch.zeros_like(mask), "token_mean").item() == 0.0
     assert aggregate(values, torch.zeros_like(mask), "seq_mean_token_mean").item() == 0.0
-    with pytest.raises(ValueError, match="did you mean 'seq_mean_token_mean'"):
+    with pytest.raises(ValueError, match="aggregation: expected one of: token_mean, seq_mean_token_mean"):
         aggregate(values, mask, "seq_mean_tokens_mean")

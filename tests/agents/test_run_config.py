@@ -19,8 +19,8 @@ def test_from_dict_builds_typed_configs_and_round_trips():
     ("data", "error", "needle"),
     [
         ({"agnet": {}}, KeyError, "unknown section 'agnet'; expected one of: agent, train"),
-        ({"agent": {"alpah": 1}}, KeyError, "unknown agent field agent.'alpah'"),
-        ({"train": {"stpes": 1}}, KeyError, "unknown train field train.'stpes'"),
+        ({"agent": {"alpah": 1}}, KeyError, "unknown agent field 'alpah'; expected one of: name, alpha"),
+        ({"train": {"stpes": 1}}, KeyError, "unknown train field 'stpes'; expected one of: env_id"),
         ({"agent": {"name": "hirca"}}, KeyError, "unknown agent 'hirca'; expected one of: grpo, hicra"),
         ({"agent": {"alpha": -1}}, ValueError, "alpha: expected a value in [0.0, inf], got -1"),
         ({"train": {"steps": 0}}, ValueError, "steps: expected an integer >= 1, got 0"),

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import gymnasium as gym
+import numpy as np
 import pytest
 import torch
 
@@ -15,26 +17,43 @@ from hicra.agents.grpo import GRPO
 SMALL = dict(steps=2, prompts_per_step=2, group_size=4, max_new_tokens=16, micro_batch_size=4, lr=1e-3)
 
 
+class ParityReward(gym.Wrapper):
+    """A synthetic reward (1 for a response of even length) for tests of the loop's mechanics: groups get mixed
+    rewards whatever the tiny policy's accuracy, so every step has non-zero advantages."""
+
+    def evaluate(self, problem_ids, responses):
+        _, infos = self.env.get_wrapper_attr("evaluate")(problem_ids, responses)
+        rewards = np.array([float(len(r) % 2 == 0) for r in responses], dtype=np.float32)
+        return rewards, [{**info, "correct": bool(r)} for info, r in zip(infos, rewards)]
+
+
+def _trainer(agent, *, seed: int, **changes) -> Trainer:
+    env = ParityReward(gym.make("hicra/Arithmetic-v0"))
+    return Trainer(agent, TrainConfig(**{**SMALL, "seed": seed, **changes}), env=env)
+
+
 @pytest.fixture(scope="module")
 def mixed_seed() -> int:
-    """The first seed whose first two rollouts (at SMALL size) each hold a group with mixed rewards, so every
-    agent's first steps have non-zero advantages whatever the tiny policy's exact weights."""
+    """The first seed whose first three rollouts (at SMALL size) each hold a group with mixed parity rewards."""
     policy = Policy.from_pretrained("tiny")
-    for seed in range(64):
-        trainer = Trainer(make_agent("grpo"), TrainConfig(**{**SMALL, "seed": seed}), policy=policy)
+    for seed in range(16):
+        trainer = Trainer(
+            make_agent("grpo"), TrainConfig(**{**SMALL, "seed": seed}), policy=policy,
+            env=ParityReward(gym.make("hicra/Arithmetic-v0")),
+        )  # fmt: skip
         mixed = []
-        for step in range(2):
+        for step in range(3):
             trainer.step = step
             batch = trainer.rollout({})
             mixed.append(bool(group_advantages(batch.rewards, batch.group_ids).abs().sum() > 0))
         if all(mixed):
             return seed
-    pytest.fail("no seed in 0..63 gives mixed rewards in the first two steps: is the tiny policy broken?")
+    pytest.fail("no seed in 0..15 gives mixed parity rewards in the first three steps")
 
 
 @pytest.mark.parametrize("name", sorted(AGENTS))
 def test_every_agent_takes_a_finite_step_that_changes_every_parameter(name, mixed_seed):
-    trainer = Trainer(make_agent(name), TrainConfig(**{**SMALL, "seed": mixed_seed}))
+    trainer = _trainer(make_agent(name), seed=mixed_seed)
     before = {k: v.detach().clone() for k, v in trainer.policy.model.named_parameters()}
     history = trainer.train(steps=1, progress=False)
     assert len(history) == 1 and history[0].skipped is False
@@ -81,7 +100,7 @@ class NaNOnStep1(GRPO):
 
 def test_a_non_finite_loss_skips_the_step_and_training_goes_on(caplog, mixed_seed):
     agent = NaNOnStep1()
-    trainer = Trainer(agent, TrainConfig(**{**SMALL, "steps": 3, "seed": mixed_seed}))
+    trainer = _trainer(agent, seed=mixed_seed, steps=3)
     agent.trainer = trainer
     trainer.train(steps=1, progress=False)
     after_step0 = {k: v.detach().clone() for k, v in trainer.policy.model.named_parameters()}
@@ -111,8 +130,7 @@ def test_metrics_are_logged_one_json_line_per_step(tmp_path):
 @pytest.mark.parametrize("name", ["grpo", "hicra", "entropy_grpo"])
 def test_fused_scoring_equals_a_separate_scoring_pass(name, mixed_seed):
     """With one PPO epoch the update's own forward gives the old log-probs: same step as scoring first."""
-    config = TrainConfig(**{**SMALL, "seed": mixed_seed})
-    fused, separate = Trainer(make_agent(name), config), Trainer(make_agent(name), config)
+    fused, separate = _trainer(make_agent(name), seed=mixed_seed), _trainer(make_agent(name), seed=mixed_seed)
     assert not fused.score_first
     separate.score_first = True
     a, b = fused.train_step(), separate.train_step()
@@ -219,3 +237,22 @@ def test_checkpoints_fall_due_by_steps_and_by_wall_time(monkeypatch):
     trainer._last_save, now[0] = 0.0, 121.0
     trainer.step = 7
     assert trainer._checkpoint_due()  # by time alone
+
+
+class EveryAnswerRight(gym.Wrapper):
+    """A user's wrapper that rescores responses: the trainer must call it, not the env underneath."""
+
+    calls = 0
+
+    def evaluate(self, problem_ids, responses):
+        EveryAnswerRight.calls += 1
+        _, infos = self.env.get_wrapper_attr("evaluate")(problem_ids, responses)
+        return np.ones(len(responses), dtype=np.float32), [{**info, "correct": True} for info in infos]
+
+
+def test_the_trainer_goes_through_a_users_wrapper():
+    env = EveryAnswerRight(gym.make("hicra/Arithmetic-v0"))
+    trainer = Trainer(make_agent("grpo"), TrainConfig(**SMALL), env=env)
+    batch = trainer.rollout({})
+    assert EveryAnswerRight.calls == 1
+    assert bool((batch.rewards == 1).all()) and bool(batch.correct.all())

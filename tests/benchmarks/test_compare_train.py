@@ -7,9 +7,12 @@ import json
 import pytest
 
 from hicra.benchmarks.cli import main
-from hicra.benchmarks.compare import CompareConfig
+from hicra.benchmarks.compare import compare_config, preset_names, preset_path
 
-TINY_RUN = "prompts_per_step = 2\ngroup_size = 4\nmax_new_tokens = 16\nmicro_batch_size = 8\n"
+TINY_RUN = "[train]\nprompts_per_step = 2\ngroup_size = 4\nmax_new_tokens = 16\nmicro_batch_size = 8\n"
+TINY = ("prompts_per_step=2", "group_size=4", "max_new_tokens=16", "micro_batch_size=8", "heldout_problems=3",
+        "heldout_samples=2")  # fmt: skip
+TINY_SETS = [arg for item in TINY for arg in ("--set", f"train.{item}")]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
@@ -20,21 +23,19 @@ def _lines(path) -> list[dict]:
 @pytest.fixture(scope="module")
 def compare_dir(tmp_path_factory):
     root = tmp_path_factory.mktemp("compare")
-    (root / "run.toml").write_text(TINY_RUN)
-    argv = ["compare", "--agents", "grpo,hicra", "--seeds", "2", "--steps", "3", "--config", str(root / "run.toml")]
+    argv = ["compare", "--preset", "arithmetic", "--agents", "grpo,hicra", "--seeds", "2", "--steps", "3", *TINY_SETS]
     assert main([*argv, "--out", str(root / "out"), "--quiet"]) == 0
     return root / "out"
 
 
-def test_embedded_default_applies_only_to_the_default_env_and_model():
-    default = CompareConfig().train_config(seed=1)
-    assert (default.env_kwargs, default.lr, default.seed, default.steps) == ({"num_problems": 32}, 5e-4, 1, 60)
-    other_env = CompareConfig(env_id="hicra/WorkBackwards-v0").train_config(seed=0)
-    other_model = CompareConfig(model="smollm2-135m-instruct").train_config(seed=0)
-    for config in (other_env, other_model):
-        assert (config.env_kwargs, config.lr) == ({}, 1e-4)  # TrainConfig's own defaults
-    overridden = CompareConfig(train_overrides=(("lr", 1e-3),)).train_config(seed=0)
-    assert (overridden.env_kwargs, overridden.lr) == ({"num_problems": 32}, 1e-3)
+@pytest.mark.parametrize("name", preset_names())
+def test_every_preset_is_a_valid_comparison(name):
+    from hicra.agents.run_config import read_run_file
+
+    config = compare_config(read_run_file(preset_path(name)))
+    study = compare_config(read_run_file(preset_path(name)), study=True)
+    assert config.agents and set(config.agents) <= set(study.agents) and study.seeds >= config.seeds
+    assert config.run.train.heldout_problems > 0  # every preset reports held-out accuracy
 
 
 def test_compare_writes_one_log_per_agent_and_seed(compare_dir):
@@ -43,8 +44,10 @@ def test_compare_writes_one_log_per_agent_and_seed(compare_dir):
             run = compare_dir / agent / f"seed{seed}"
             assert [r["step"] for r in _lines(run / "metrics.jsonl")] == [0, 1, 2]
             config = json.loads((run / "config.json").read_text())
-            assert config["agent"] == agent
+            assert config["agent"]["name"] == agent
             assert config["train"]["seed"] == seed and config["train"]["group_size"] == 4
+            heldout = _lines(run / "heldout.jsonl")
+            assert [(r["step"], r["heldout_problems"], r["heldout_samples"]) for r in heldout] == [(3, 3, 2)]
 
 
 def test_compare_gives_every_agent_the_same_first_rollout(compare_dir):
@@ -58,7 +61,8 @@ def test_compare_gives_every_agent_the_same_first_rollout(compare_dir):
 
 def test_compare_summary_matches_the_logs(compare_dir):
     summary = json.loads((compare_dir / "summary.json").read_text())
-    assert summary["train_config"]["env_kwargs"] == {"num_problems": 32} and summary["train_config"]["group_size"] == 4
+    train = summary["config"]["run"]["train"]
+    assert train["env_kwargs"] == {"num_problems": 32} and train["group_size"] == 4
     assert [a["agent"] for a in summary["agents"]] == ["grpo", "hicra"]
     for row in summary["agents"]:
         logs = [_lines(compare_dir / row["agent"] / f"seed{s}" / "metrics.jsonl") for s in (0, 1)]
@@ -66,6 +70,8 @@ def test_compare_summary_matches_the_logs(compare_dir):
         finals = [rows[-1]["accuracy"] for rows in logs]
         assert row["seeds"] == 2
         assert row["final_accuracy"]["mean"] == pytest.approx(sum(finals) / 2)
+        heldout = [_lines(compare_dir / row["agent"] / f"seed{s}" / "heldout.jsonl")[-1] for s in (0, 1)]
+        assert row["heldout_accuracy"]["mean"] == pytest.approx(sum(h["heldout_accuracy"] for h in heldout) / 2)
     table = (compare_dir / "summary.md").read_text()
     assert "| grpo | 2 |" in table and "| hicra | 2 |" in table
 
@@ -73,7 +79,7 @@ def test_compare_summary_matches_the_logs(compare_dir):
 def test_compare_draws_real_png_plots(compare_dir):
     plots = sorted((compare_dir / "plots").glob("*.png"))
     names = {p.stem for p in plots}
-    assert {"accuracy", "semantic_entropy", "planning_ratio", "response_length"} <= names
+    assert {"accuracy", "semantic_entropy", "planning_ratio", "response_length", "relative_perplexity"} <= names
     for plot in plots:
         assert plot.read_bytes()[:8] == PNG_MAGIC and plot.stat().st_size > 5_000
 
@@ -81,7 +87,7 @@ def test_compare_draws_real_png_plots(compare_dir):
 def test_analyze_prints_the_phase_table_and_redraws(compare_dir, tmp_path, capsys):
     assert main(["analyze", str(compare_dir), "--out", str(tmp_path / "plots"), "--quiet"]) == 0
     out = capsys.readouterr().out
-    assert "| grpo | 2 | 3 |" in out and "| hicra | 2 | 3 |" in out
+    assert "| grpo | 2 | 3 |" in out and "| hicra | 2 | 3 |" in out and "phase boundary" in out
     assert (tmp_path / "plots" / "accuracy.png").read_bytes()[:8] == PNG_MAGIC
 
 
@@ -90,7 +96,7 @@ def test_train_then_resume_appends_steps(tmp_path, capsys):
     run = tmp_path / "run"
     assert main(["train", "--config", str(tmp_path / "run.toml"), "--steps", "2", "--out", str(run), "--quiet"]) == 0
     config = json.loads((run / "config.json").read_text())
-    assert config["agent"] == "entropy_grpo" and config["agent_config"]["entropy_coef"] == 0.01
+    assert config["agent"]["name"] == "entropy_grpo" and config["agent"]["entropy_coef"] == 0.01
     assert [r["step"] for r in _lines(run / "metrics.jsonl")] == [0, 1]
     assert main(["train", "--resume", str(run), "--steps", "3", "--quiet"]) == 0
     assert [r["step"] for r in _lines(run / "metrics.jsonl")] == [0, 1, 2]
@@ -100,9 +106,11 @@ def test_train_then_resume_appends_steps(tmp_path, capsys):
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("group_sise = 4\n", "unknown train key 'group_sise'; did you mean 'group_size'?"),
-        ("[agent]\nalpah = 0.3\n", "unknown agent key 'alpah'; did you mean 'alpha'?"),
-        ("lr = -1.0\n", "lr: expected a value in (0.0, 1.0], got -1.0"),
+        ("[train]\ngroup_sise = 4\n", "unknown train field 'group_sise'; expected one of:"),
+        ("[train]\ngroup_sise = 4\n", "; did you mean 'group_size'?"),
+        ("[agent]\nalpah = 0.3\n", "; did you mean 'alpha'?"),
+        ("steps = 3\n", "unknown section 'steps'; expected one of: agent, train"),
+        ("[train]\nlr = -1.0\n", "lr: expected a value in (0.0, 1.0], got -1.0"),
     ],
 )
 def test_train_config_mistakes_are_one_line_with_exit_2(tmp_path, capsys, text, expected):

@@ -7,10 +7,12 @@ from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
+import gymnasium as gym
+import numpy as np
 import pytest
 import torch
 
-from hicra.benchmarks import SUITES, UsageError
+from hicra.benchmarks import SUITES
 from hicra.benchmarks.eval_records import load_records
 from hicra.benchmarks.evaluate import EvalConfig, run_eval
 from hicra.benchmarks.suites import override
@@ -127,7 +129,7 @@ def test_larger_n_or_limit_extends_a_run_and_other_settings_are_refused(eval_dat
     assert summary.n == 3 and "avg@3" in summary.metrics
     hotter = _config(eval_data, tmp_path)
     hotter = replace(hotter, suites=(override(hotter.suites[0], temperature=1.0),))
-    with pytest.raises(UsageError, match=r"temperature=0\.6, not 1\.0"):
+    with pytest.raises(ValueError, match=r"temperature=0\.6: expected the same temperature to resume, got 1\.0"):
         run_eval(hotter, scripted())
 
 
@@ -197,11 +199,15 @@ def test_tiny_policy_samples_are_reproducible_and_the_bar_shows_progress(eval_da
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        (["--suite", "math50"], "unknown suite 'math50'; did you mean 'math500'?"),
+        (
+            ["--suite", "math50"],
+            "unknown suite 'math50'; expected one of: aime24, aime25, amc23, math500, gsm8k; did you mean 'math500'?",
+        ),
         (["--suite", "aime25"], "aime25.jsonl', which does not exist"),
         (["--k", "1,64"], "--k: k=64 exceeds the number of samples n=2"),
         (["--k", "1,x"], "--k: expected comma-separated integers >= 1, got 'x'"),
-        (["--top-p", "0"], "--top-p: expected a number in (0, 1], got 0"),
+        (["--top-p", "0"], "top_p: expected a number in (0, 1], got 0"),
+        (["--multiple", "first"], "argument --multiple: invalid choice: 'first'"),
     ],
 )
 def test_eval_user_errors_exit_2_with_one_line(eval_data, tmp_path, capsys, extra, message):
@@ -221,3 +227,29 @@ def test_eval_rejects_a_model_name_close_to_a_preset(eval_data, tmp_path, capsys
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "did you mean 'tiny'?" in err, err
+
+
+def test_the_multiple_answer_policy_is_applied_and_recorded(eval_data, scripted, tmp_path):
+    config = replace(_config(eval_data, tmp_path), multiple="reject")
+    (summary,) = run_eval(config, scripted())
+    assert summary.multiple == "reject"
+    assert json.loads((tmp_path / "math500" / "run.json").read_text())["multiple"] == "reject"
+    with pytest.raises(ValueError, match=r"multiple='reject': expected the same multiple to resume, got 'last'"):
+        run_eval(_config(eval_data, tmp_path), scripted())
+
+
+class Strict(gym.Wrapper):
+    """A user's wrapper over a suite's env that marks every response wrong."""
+
+    def evaluate(self, problem_ids, responses):
+        _, infos = self.env.get_wrapper_attr("evaluate")(problem_ids, responses)
+        return np.zeros(len(responses), dtype=np.float32), [{**info, "correct": False} for info in infos]
+
+
+def test_eval_goes_through_a_users_wrapper(eval_data, scripted, tmp_path, monkeypatch):
+    from hicra.benchmarks import evaluate
+
+    real = evaluate.make_suite_env
+    monkeypatch.setattr(evaluate, "make_suite_env", lambda *a, **k: Strict(real(*a, **k)))
+    (summary,) = run_eval(_config(eval_data, tmp_path), scripted())
+    assert summary.metrics["avg@2"] == 0.0

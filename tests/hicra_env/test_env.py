@@ -147,8 +147,10 @@ def test_problem_regenerates_procedural_ids():
 
 
 def test_env_kwargs_are_validated():
-    with pytest.raises(ValueError, match="mode must be"):
+    with pytest.raises(ValueError, match="mode: expected one of: strict, lenient, got 'loose'"):
         MathEnv(mode="loose")
+    with pytest.raises(ValueError, match="multiple: expected one of: last, reject, got 'first'"):
+        MathEnv(multiple="first")
     with pytest.raises(ValueError, match="timeout_s must be > 0"):
         MathEnv(timeout_s=0)
     with pytest.raises(ValueError, match=r"unknown task 'Arithmetc'.*Did you mean 'Arithmetic'"):

@@ -9,8 +9,9 @@ from gymnasium.utils.env_checker import check_env
 import hicra_env
 from hicra_env.sources.hub import HUB_DATASETS
 
-# Dataset ids run offline on the test fixtures (tests/data: five problems of each shared eval file). MATH-500 is a subset of MATH; AIME25 and AMC23 have no
-# local copy here, so they run on aime24.jsonl (the env does not depend on which competition the file holds).
+# Dataset ids run offline on the test fixtures (tests/data: five problems of each shared eval file). MATH-500 is a
+# subset of MATH; AIME25 and AMC23 have no local copy, so they run on aime24.jsonl (the env does not depend on which
+# competition the file holds).
 DATA_FILES = {
     "GSM8K": "gsm8k.jsonl",
     "MATH": "math500.jsonl",

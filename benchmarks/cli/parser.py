@@ -1,0 +1,165 @@
+"""The argparse structure of the ``hicra`` command: one sub-parser per subcommand, flags documented in --help.
+
+Training flags (``train``, ``compare``) are shorthands for fields of a :class:`~hicra.agents.RunConfig`; every
+other field is set with ``--set section.field=value`` (repeatable), e.g. ``--set agent.alpha=0.3``. Flags default
+to None ("not given"), so they apply over a ``--config`` file or a preset only when typed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+
+from ..suites import DEFAULT_MAX_NEW_TOKENS, SUITES
+from .errors import UsageError, did_you_mean
+
+COMMANDS = ("train", "eval", "compare", "bench", "analyze")
+ENGINES = ("hf", "vllm", "auto")
+
+_INVALID_CHOICE = re.compile(r"invalid choice: '([^']*)' \(choose from (.*)\)")
+
+
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser raising :class:`UsageError` (one line, with "did you mean") instead of exiting."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        match = _INVALID_CHOICE.search(message)
+        if match:
+            choices = [c.strip().strip("'") for c in match.group(2).split(",")]
+            message = f"{message}{did_you_mean(match.group(1), choices)}"
+        raise UsageError(f"{self.prog}: error: {message}")
+
+    def option_strings(self) -> list[str]:
+        """Every long and short flag this parser accepts."""
+        return [s for action in self._actions for s in action.option_strings]
+
+
+def _int_at_least(low: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer >= {low}, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"expected an integer >= {low}, got {value}")
+        return value
+
+    parse.__name__ = f"integer >= {low}"
+    return parse
+
+
+positive_int, nonneg_int = _int_at_least(1), _int_at_least(0)
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("-v", "--verbose", action="store_true", help="log debug messages (and tracebacks)")
+    group.add_argument("-q", "--quiet", action="store_true", help="log warnings and errors only")
+
+
+def _add_eval(sub) -> None:
+    p = sub.add_parser("eval", help="evaluate a model on math suites (avg@n, pass@k, maj@k)")
+    p.description = (
+        "Sample n responses per problem, score them with strict \\boxed{} extraction (the last final answer "
+        "counts), and write <out>/<suite>/samples.jsonl (one line per problem and sample), summary.json and "
+        "summary.md. Rerunning the same command resumes: finished samples are skipped."
+    )
+    p.add_argument("--model", required=True, help="preset (tiny, smollm2-135m-instruct), local directory or hub id")
+    p.add_argument("--suite", default=",".join(SUITES), help=f"comma-separated among {', '.join(SUITES)} (default all)")
+    p.add_argument(
+        "--n", type=positive_int, help="samples per problem (default per suite: 32 AIME, 4 AMC/MATH500, 1 GSM8K)"
+    )
+    p.add_argument("--temperature", type=float, help="sampling temperature (default 0.6; 0 is greedy)")
+    p.add_argument("--top-p", type=float, help="nucleus sampling mass (default 0.95)")
+    p.add_argument("--k", help="comma-separated k for pass@k and maj@k (default: 1, powers of two below n, n)")
+    p.add_argument("--max-new-tokens", type=positive_int, help=f"longest response (default {DEFAULT_MAX_NEW_TOKENS})")
+    p.add_argument("--limit", type=positive_int, help="evaluate only the first L problems of each suite")
+    p.add_argument("--data-dir", help="folder with <suite>.jsonl files (default: load from the Hugging Face hub)")
+    p.add_argument("--out", help="output folder (default: runs/eval/<model name>)")
+    p.add_argument("--batch-size", type=positive_int, default=16, help="responses generated per batch (default 16)")
+    p.add_argument("--seed", type=nonneg_int, default=0, help="sampling seed (default 0)")
+    p.add_argument("--device", default="auto", help="torch device: cpu, cuda, cuda:1, ... (default: cuda if available)")
+    p.add_argument(
+        "--dtype", choices=("float32", "bfloat16", "float16"), help="(default: float32 on CPU, bfloat16 on GPU)"
+    )
+    multiple = "several different final answers: the last counts (default) or the response is wrong"
+    p.add_argument("--multiple", choices=("last", "reject"), default="last", help=multiple)
+    p.add_argument("--engine", choices=ENGINES, default="hf", help="rollout engine (default hf; auto: vllm if usable)")
+    p.add_argument("--tensor-parallel-size", type=positive_int, default=1, help="vllm: GPUs per model replica")
+    p.add_argument("--data-parallel-size", type=positive_int, default=1, help="vllm: model replicas")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    _add_common(p)
+
+
+def _add_run_flags(p: argparse.ArgumentParser, *, preset: bool) -> None:
+    where = "the preset" if preset else "--config"
+    p.add_argument("--config", metavar="FILE", help="TOML or YAML run file ([agent], [train] tables)")
+    set_help = "set any field, e.g. agent.alpha=0.3 or train.env_kwargs.num_problems=64 (repeatable)"
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.FIELD=VALUE", help=set_help)
+    p.add_argument("--env", help=f"gymnasium id of the task, train.env_id (default: from {where})")
+    p.add_argument("--model", help=f"policy: preset, local directory or hub id, train.model (default: from {where})")
+    p.add_argument("--steps", type=positive_int, help=f"optimiser steps, train.steps (default: from {where})")
+    p.add_argument("--device", help=f"torch device, train.device (default: from {where}, else cpu)")
+    p.add_argument("--engine", choices=ENGINES, help=f"rollout engine, train.engine (default: from {where}, else hf)")
+
+
+def _add_compare(sub) -> None:
+    p = sub.add_parser("compare", help="train several agents on the same task, seeds and budget; plot and tabulate")
+    p.add_argument("--preset", help="a preset of benchmarks/presets/ (default: the miniature of the paper's claim)")
+    p.add_argument("--agents", help="comma-separated agent names (default: the preset's)")
+    p.add_argument("--study", action="store_true", help="the preset's full study: its study agents and study seeds")
+    _add_run_flags(p, preset=True)
+    p.add_argument("--seeds", type=positive_int, help="seeds per agent (default: the preset's)")
+    p.add_argument("--first-seed", type=nonneg_int, help="seeds are first_seed .. first_seed + seeds - 1")
+    p.add_argument("--jobs", type=positive_int, help="runs in parallel processes, 1 torch thread each")
+    p.add_argument("--out", default="runs/compare", help="output folder (default runs/compare)")
+    p.add_argument("--target-accuracy", type=float, help="accuracy for the steps-to-target column")
+    p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    _add_common(p)
+
+
+def _add_train(sub) -> None:
+    p = sub.add_parser("train", help="train one agent")
+    p.add_argument("--agent", help="agent name, agent.name (default: from --config, else hicra)")
+    _add_run_flags(p, preset=False)
+    p.add_argument("--seed", type=nonneg_int, help="train.seed (default: from --config, else 0)")
+    p.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its latest checkpoint")
+    p.add_argument("--out", help="run folder (default: runs/train/<agent>-<env>-<seed>)")
+    _add_common(p)
+
+
+def _add_analyze(sub) -> None:
+    p = sub.add_parser("analyze", help="paper-style figures and the phase table from run logs or scored responses")
+    p.add_argument("run_dirs", nargs="*", metavar="RUN_DIR", help="folders written by train or compare")
+    p.add_argument(
+        "--responses",
+        metavar="FILE",
+        help="JSONL of responses produced elsewhere: step, prompt, response, answer or correct per line",
+    )
+    p.add_argument("--model", help="with --responses: the model that scores them (preset, folder or hub id)")
+    p.add_argument("--out", help="folder for the figures (default: inside the first RUN_DIR, or beside FILE)")
+    _add_common(p)
+
+
+def _add_bench(sub) -> None:
+    p = sub.add_parser("bench", help="performance benchmarks (throughput vs TRL, HICRA overhead, memory, verifier)")
+    p.add_argument("--which", default="all", help="comma-separated benchmark names, or all (default all)")
+    p.add_argument("--out", default="runs/bench", help="folder for the JSON and Markdown results (default runs/bench)")
+    _add_common(p)
+
+
+def build_parser() -> Parser:
+    """The full ``hicra`` parser; ``args.command`` names the subcommand."""
+    parser = Parser(prog="hicra", description="RL of LLM reasoning on math: GRPO, HICRA and ablations.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    for add in (_add_train, _add_eval, _add_compare, _add_bench, _add_analyze):
+        add(sub)
+    return parser
+
+
+def subparser(parser: argparse.ArgumentParser, command: str) -> Parser:
+    """The sub-parser of ``command``."""
+    for action in parser._subparsers._group_actions:  # type: ignore[union-attr]
+        if isinstance(action, argparse._SubParsersAction):
+            return action.choices[command]
+    raise KeyError(command)

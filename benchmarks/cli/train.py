@@ -1,0 +1,57 @@
+"""``hicra train``: one agent, from a run file, flags and ``--set`` overrides (one ``RunConfig``); ``--resume``."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+from typing import Any
+
+from .errors import parse_overrides
+
+#: Training flags -> the RunConfig field each sets (None when not typed).
+FLAG_FIELDS = {
+    "agent": "agent.name",
+    "env": "train.env_id",
+    "model": "train.model",
+    "steps": "train.steps",
+    "device": "train.device",
+    "engine": "train.engine",
+    "seed": "train.seed",
+}
+
+
+def overrides(args: argparse.Namespace) -> list[tuple[str, Any]]:
+    """The ``(dotted field, value)`` pairs of the typed flags, then of ``--set`` (which wins)."""
+    flags = [(field, getattr(args, flag, None)) for flag, field in FLAG_FIELDS.items()]
+    return [(k, v) for k, v in flags if v is not None] + parse_overrides(args.overrides)
+
+
+def run_config(args: argparse.Namespace, base: dict[str, Any] | None = None):
+    """The :class:`~hicra.agents.RunConfig` of ``--config`` (or ``base``), the flags and ``--set``."""
+    from hicra.agents.run_config import RunConfig, read_run_file, with_overrides
+
+    data = read_run_file(args.config) if args.config else (base or {})
+    return RunConfig.from_dict(with_overrides(data, overrides(args)))
+
+
+def default_run_dir(run) -> Path:
+    env = re.sub(r"[^A-Za-z0-9]+", "-", run.train.env_id).strip("-")
+    return Path("runs") / "train" / f"{run.agent}-{env}-{run.train.seed}"
+
+
+def main(args: argparse.Namespace) -> int:
+    from hicra.agents import Trainer
+
+    if args.resume:
+        trainer = Trainer.resume(args.resume, **({"steps": args.steps} if args.steps else {}))
+        run_dir = Path(args.resume)
+    else:
+        run = run_config(args)
+        run_dir = Path(args.out) if args.out else default_run_dir(run)
+        trainer = Trainer(run.make_agent(), run.train, run_dir=run_dir)
+    history = trainer.train(progress=not args.quiet)
+    if history:
+        last = history[-1]
+        print(f"{trainer.agent.name}: step {last.step}, accuracy {last.accuracy:.3f}, run in {run_dir}")
+    return 0
