@@ -5,6 +5,13 @@ Both are pure tensor functions (see DESIGN.md, "HICRA, exactly"):
 - GRPO: ``A_i = R_i - mean_{j in group(i)} R_j`` (optionally divided by the group's std);
 - HICRA: ``A'_t = A_i + alpha * |A_i|`` on planning tokens, ``A_i`` elsewhere, so planning tokens get
   ``(1 + alpha) A`` in successful responses and ``(1 - alpha) A`` in failed ones.
+
+>>> import torch
+>>> group_advantages(torch.tensor([1.0, 0.0, 0.0, 1.0]), torch.tensor([0, 0, 1, 1]))
+tensor([ 0.5000, -0.5000, -0.5000,  0.5000])
+>>> hicra_advantages(torch.tensor([0.5, -0.5]), torch.tensor([[True, False], [True, False]]))
+tensor([[ 0.6000,  0.5000],
+        [-0.4000, -0.5000]])
 """
 
 from __future__ import annotations

@@ -5,6 +5,11 @@ library defaults: transformers' ``generate`` silently applies ``top_k=50``), and
 drawn token under the distribution it was really drawn from. With ``top_p = 1`` and ``top_k = 0`` those are the
 trainer's scoring log-probs up to float rounding; with a cut they are the renormalised truncated distribution's,
 and the trainer's importance weights correct for the difference.
+
+>>> import torch
+>>> logits = torch.log(torch.tensor([[0.1, 0.2, 0.3, 0.4]]))
+>>> sampling_logprobs(logits, SamplingConfig(top_p=0.5)).exp()  # the smallest top set reaching 0.5
+tensor([[0.0000, 0.0000, 0.4286, 0.5714]])
 """
 
 from __future__ import annotations

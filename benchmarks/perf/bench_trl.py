@@ -6,8 +6,8 @@ Both sides train the tiny policy from the same weights on hicra/Arithmetic-v0 on
 prompts in the same order (``hicra.agents.seeds.draw_problems``, as ``Trainer`` draws them; for TRL
 formatted with ``Policy.format_prompt`` and passed as plain-text prompts so the token inputs match), 8 prompts x
 8 completions per optimiser step, at most 48 new tokens, temperature 1, one update per step accumulated over
-micro-batches of 16, learning rate 1e-4, the same reward (the env's verifier). TRL (``trl==1.16.0``, installed
-into this environment with pip when missing) is configured by :func:`.trl_side.grpo_config`.
+micro-batches of 16, learning rate 1e-4, the same reward (the env's verifier). TRL (``trl==1.16.0``, from the extra
+``pip install 'hicra[bench]'``; the benchmark never installs anything) is configured by :func:`.trl_side.grpo_config`.
 
 Timing: ``warmup`` steps of each side are discarded, then ``steps`` optimiser steps each, taking turns (after
 each timed TRL step a callback runs one of ours), so a machine whose speed drifts slows both alike. Reported:
@@ -34,7 +34,7 @@ from hicra.agents.seeds import draw_problems
 
 from .report import BenchResult, finish, md_table
 from .timing import machine, machine_note, set_threads, start_verifier_pool
-from .trl_side import TRL_VERSION, ensure_trl, run_trl
+from .trl_side import TRL_VERSION, import_trl, run_trl
 
 TARGET, GOAL = 1.0, 1.5
 
@@ -87,7 +87,7 @@ def run(steps: int = 20, warmup: int = 2, threads: int = 2, seed: int = 0) -> Be
     results: dict = {"machine": machine(), "steps": steps, "warmup": warmup, "config": shape, "failed": None}
     run_ours(trainer, warmup)
     ours: list[dict[str, float]] = []
-    trl, failure = ensure_trl()
+    trl, failure = import_trl()
     if trl is not None:
         env = gym.make(config.env_id)
         rows = problem_rows(env, trainer.policy, seed, warmup + steps, config.prompts_per_step)

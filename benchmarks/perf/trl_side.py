@@ -1,15 +1,13 @@
-"""The TRL side of the throughput comparison: install TRL on demand, configure ``GRPOTrainer`` like our trainer,
-and time its optimiser steps and the parts of each step.
+"""The TRL side of the throughput comparison: configure ``GRPOTrainer`` like our trainer, and time its optimiser
+steps and the parts of each step.
 
-TRL is not a project dependency. :func:`ensure_trl` imports it and, when that fails, installs ``trl==1.16.0`` into
-the running interpreter's environment with pip (printing what it does).
+TRL is not a project dependency and the benchmark never installs anything: it comes with the extra
+``pip install 'hicra[bench]'``; without it :func:`import_trl` says so and the benchmark reports it.
 """
 
 from __future__ import annotations
 
 import importlib
-import subprocess
-import sys
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -27,23 +25,14 @@ TIMED_METHODS = {
 """GRPOTrainer methods wrapped with a clock -> the name of their time in the profile."""
 
 
-def ensure_trl(log: Callable[[str], None] = print) -> tuple[object | None, str]:
-    """``(trl module, "")``, installing TRL first if needed, or ``(None, what failed)``."""
+def import_trl() -> tuple[object | None, str]:
+    """``(trl module, "")``, or ``(None, what is missing and how to install it)``; never installs anything."""
     try:
         return importlib.import_module("trl"), ""
     except ImportError as err:
-        log(f"trl is not importable ({err}); installing trl=={TRL_VERSION} into {sys.prefix} with pip")
-    cmd = [sys.executable, "-m", "pip", "install", f"trl=={TRL_VERSION}"]
-    log("$ " + " ".join(cmd))
-    done = subprocess.run(cmd, capture_output=True, text=True)
-    log("\n".join(line for line in done.stdout.splitlines() if not line.startswith("Requirement already")))
-    if done.returncode != 0:
-        return None, f"`{' '.join(cmd)}` failed with exit code {done.returncode}:\n{done.stderr.strip()[-3000:]}"
-    importlib.invalidate_caches()
-    try:
-        return importlib.import_module("trl"), ""
+        return None, f"trl is not installed ({err}): install the benchmark extra, pip install 'hicra[bench]'"
     except Exception as err:  # an installed but broken trl: report it exactly
-        return None, f"trl=={TRL_VERSION} installed but `import trl` failed: {type(err).__name__}: {err}"
+        return None, f"trl is installed but `import trl` failed: {type(err).__name__}: {err}"
 
 
 def grpo_config(trl, out_dir: Path, *, steps: int, lr: float, group: int, prompts: int, micro: int, max_new: int):
