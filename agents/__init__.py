@@ -2,7 +2,7 @@
 
 ``AGENTS`` maps a name to an agent class and ``make_agent(name, **cfg)`` builds one; ``Trainer`` runs the one
 training loop. The math lives in pure functions: ``advantages``, ``planning``, ``losses``, ``metrics``.
-``Policy`` and ``Trainer`` load transformers lazily (on first attribute access).
+Importing this package is light (no torch): everything but the configs loads on first attribute access.
 """
 
 from __future__ import annotations
@@ -10,12 +10,14 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from .base import Agent, Credit
 from .config import AgentConfig, TrainConfig
-from .registry import AGENTS, make_agent
 from .run_config import RunConfig
 
 _LAZY = {
+    "AGENTS": ".registry",
+    "make_agent": ".registry",
+    "Agent": ".base",
+    "Credit": ".base",
     "Policy": ".policy",
     "SamplingConfig": ".sampling",
     "Generation": ".policy",

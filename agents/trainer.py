@@ -43,7 +43,10 @@ log = logging.getLogger(__name__)
 
 class Trainer:
     """Trains ``agent``'s policy on ``config.env_id``; writes ``config.json``, ``metrics.jsonl`` and checkpoints
-    to ``run_dir``."""
+    to ``run_dir``.
+
+    ``policy``, ``env`` and ``grams`` replace what ``config`` would build (a given policy keeps its own engine).
+    """
 
     def __init__(
         self,
@@ -57,7 +60,11 @@ class Trainer:
     ) -> None:
         self.agent, self.config = agent, config
         self.env = env or gym.make(config.env_id, **config.env_kwargs)  # the one check of the env id
-        self.policy = policy or Policy.from_pretrained(config.model, device=config.device, dtype=config.dtype)
+        self.policy = policy or Policy.from_pretrained(
+            config.model, device=config.device, dtype=config.dtype, engine=config.engine, engine_options={
+                "kv_cache_gib": config.vllm_kv_cache_gib, "gpu_memory_utilization": config.vllm_gpu_memory_utilization
+            },
+        )  # fmt: skip
         self.grams = grams or StrategicGrams()
         self.sampling = SamplingConfig(
             temperature=config.temperature, top_p=config.top_p, top_k=config.top_k, max_new_tokens=config.max_new_tokens

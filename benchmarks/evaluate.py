@@ -7,22 +7,31 @@ missing samples (see :mod:`hicra.benchmarks.eval_records`), so an interrupted ru
 and a larger ``--n`` or ``--limit`` extends an earlier one.
 
 Prompts come from the suite's env (``gymnasium.make(env_id, template=..., mode="strict", data_path=...)``),
-the policy adds its chat template, responses are generated ``batch_size`` at a time and scored with one
-``MathEnv.evaluate`` call (one ``verify_batch``) per batch. Each batch is seeded from ``seed`` and the key of
-its first sample, so a run is reproducible for the same batch size and device.
+the policy adds its chat template, responses are generated ``batch_size`` at a time (by this process or by
+``data_parallel_size`` worker processes, see :mod:`.eval_generate`) and scored with one ``MathEnv.evaluate`` call
+(one ``verify_batch``) per batch. Each batch is seeded from ``seed`` and the key of its first sample, so a run is
+reproducible for the same batch size, engine and device.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tqdm.auto import tqdm
 
+from .eval_generate import (
+    DEFAULT_BATCH,
+    BatchJob,
+    LocalGenerator,
+    PoolGenerator,
+    batch_seed,
+    load_policy,
+    make_suite_env,
+)
 from .eval_records import SAMPLES_FILE, SampleRecord, append_records, check_run_settings, load_records
 from .eval_summary import SuiteSummary, summarize, write_overall_summary, write_suite_summary
 from .suites import Suite
@@ -46,8 +55,8 @@ class EvalConfig:
     """Only the first ``limit`` problems of each suite."""
     data_dir: Path | None = None
     """Folder of ``<suite>.jsonl`` files; None loads from the hub."""
-    batch_size: int = 16
-    """Responses per ``Policy.generate`` call."""
+    batch_size: int | None = None
+    """Responses per ``Policy.generate`` call (None: 16 with the hf engine, 256 with vllm); the unit of resume."""
     seed: int = 0
     """Base sampling seed."""
     progress: bool = True
@@ -71,7 +80,7 @@ class EvalConfig:
     def __post_init__(self) -> None:
         if not self.suites:
             raise ValueError("suites: expected at least one suite, got none")
-        for name in ("batch_size", "limit"):
+        for name in ("batch_size", "limit", "tensor_parallel_size", "data_parallel_size"):
             value = getattr(self, name)
             if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
                 raise ValueError(f"{name}: expected an integer >= 1, got {value!r}")
@@ -79,60 +88,8 @@ class EvalConfig:
             raise ValueError(f"ks: expected a non-empty list of integers >= 1, got {self.ks!r}")
 
 
-def make_suite_env(suite: Suite, data_dir: Path | None, **env_kwargs: Any):
-    """The suite's env: its template, strict extraction, local data when ``data_dir`` is given (``env_kwargs``,
-    e.g. ``multiple``, go to ``gymnasium.make``)."""
-    import gymnasium as gym
-
-    import hicra_env  # noqa: F401  (registers the hicra/* ids)
-
-    kwargs: dict[str, Any] = {"template": suite.template, "mode": "strict", **env_kwargs}
-    path = suite.data_path(data_dir)
-    if path is not None:
-        kwargs["data_path"] = str(path)
-    return gym.make(suite.env_id, **kwargs)
-
-
-def load_policy(model: str, *, device: str = "auto", dtype: str | None = None):
-    """``Policy.from_pretrained`` with ``device="auto"`` (CUDA when available) and a device-dependent dtype."""
-    import torch
-
-    from hicra.agents.policy import Policy
-
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    dtype = dtype or ("float32" if str(device).startswith("cpu") else "bfloat16")
-    return Policy.from_pretrained(model, device=device, dtype=dtype)
-
-
-def _batch_seed(seed: int, suite: str, key: tuple[str, int]) -> int:
-    return zlib.crc32(f"{seed}:{suite}:{key[0]}:{key[1]}".encode()) & 0x7FFFFFFF
-
-
 def _pending(prompts: dict[str, str], n: int, done: dict[tuple[str, int], SampleRecord]) -> list[tuple[str, int]]:
     return [(pid, s) for pid in prompts for s in range(n) if (pid, s) not in done]
-
-
-def _generate_batch(policy, env, suite: Suite, batch: list[tuple[str, int]], prompts: dict[str, str], seed: int):
-    from hicra.agents.policy import SamplingConfig
-
-    sampling = SamplingConfig(temperature=suite.temperature, top_p=suite.top_p, max_new_tokens=suite.max_new_tokens)
-    gen = policy.generate([prompts[pid] for pid, _ in batch], num_samples=1, sampling=sampling, seed=seed)
-    _, infos = env.get_wrapper_attr("evaluate")([pid for pid, _ in batch], gen.texts)
-    tokens = gen.response_mask.sum(dim=1).tolist()
-    return [
-        SampleRecord(
-            problem_id=pid,
-            sample=s,
-            response=text,
-            extracted=info["extracted"],
-            correct=bool(info["correct"]),
-            reason=str(info["reason"]),
-            gold=str(info["answer"]),
-            tokens=int(ntok),
-        )
-        for (pid, s), text, info, ntok in zip(batch, gen.texts, infos, tokens)
-    ]
 
 
 def _suite_prompts(env, limit: int | None) -> dict[str, str]:
@@ -160,9 +117,10 @@ def _settings(config: EvalConfig, suite: Suite) -> dict[str, Any]:
     }
 
 
-def run_suite(policy, suite: Suite, config: EvalConfig) -> SuiteSummary:
+def run_suite(generator, suite: Suite, config: EvalConfig) -> SuiteSummary:
     """Generate the missing samples of one suite, then summarise all n samples of its first problems."""
-    env = make_suite_env(suite, config.data_dir, multiple=config.multiple, **config.env_kwargs)
+    env_kwargs = {"multiple": config.multiple, **config.env_kwargs}
+    env = make_suite_env(suite, config.data_dir, **env_kwargs)
     prompts = _suite_prompts(env, config.limit)
     folder = config.out / suite.name
     settings = _settings(config, suite)
@@ -175,13 +133,16 @@ def run_suite(policy, suite: Suite, config: EvalConfig) -> SuiteSummary:
     with tqdm(
         total=total, initial=total - len(todo), unit="sample", desc=suite.name, disable=not config.progress
     ) as bar:
-        for start in range(0, len(todo), config.batch_size):
-            batch = todo[start : start + config.batch_size]
-            seed = _batch_seed(config.seed, suite.name, batch[0])
-            records = _generate_batch(policy, env, suite, batch, prompts, seed)
+        size = config.batch_size or DEFAULT_BATCH.get(config.engine, 16)
+        jobs = [
+            BatchJob(suite, env_kwargs, tuple(batch), tuple(prompts[pid] for pid, _ in batch),
+                     batch_seed(config.seed, suite.name, batch[0]))
+            for batch in (todo[i : i + size] for i in range(0, len(todo), size))
+        ]  # fmt: skip
+        for records in generator.run(jobs):
             append_records(path, records)
             done.update((r.key, r) for r in records)
-            bar.update(len(batch))
+            bar.update(len(records))
     rows = [[done[(pid, s)] for s in range(suite.n)] for pid in prompts]
     ks = list(config.ks) if config.ks else suite.default_ks()
     del settings["mode"]
@@ -190,13 +151,35 @@ def run_suite(policy, suite: Suite, config: EvalConfig) -> SuiteSummary:
     return summary
 
 
+def _generator(config: EvalConfig, policy):
+    """This process's policy (given, or loaded), or ``data_parallel_size`` workers with a policy each."""
+    options = dict(model=config.model, device=config.device, dtype=config.dtype, engine=config.engine)
+    if config.engine != "hf":
+        options["tensor_parallel_size"] = config.tensor_parallel_size
+    if policy is None and config.data_parallel_size > 1:
+        return PoolGenerator(config.data_parallel_size, options, config.data_dir)
+    policy = policy if policy is not None else load_policy(**options)
+    envs: dict[str, Any] = {}
+
+    def env_for(suite: Suite):
+        if suite.name not in envs:
+            envs[suite.name] = make_suite_env(suite, config.data_dir, multiple=config.multiple, **config.env_kwargs)
+        return envs[suite.name]
+
+    return LocalGenerator(policy, env_for)
+
+
 def run_eval(config: EvalConfig, policy=None) -> list[SuiteSummary]:
-    """Evaluate ``policy`` (default: loaded from ``config.model``) on every suite; writes all outputs."""
+    """Evaluate ``policy`` (default: loaded from ``config.model``, in ``data_parallel_size`` processes) on every
+    suite; writes all outputs."""
     for suite in config.suites:
         suite.data_path(config.data_dir)  # a missing data file fails before the model loads
-    policy = policy if policy is not None else load_policy(config.model, device=config.device, dtype=config.dtype)
+    generator = _generator(config, policy)
     config.out.mkdir(parents=True, exist_ok=True)
-    summaries = [run_suite(policy, suite, config) for suite in config.suites]
+    try:
+        summaries = [run_suite(generator, suite, config) for suite in config.suites]
+    finally:
+        generator.close()
     write_overall_summary(summaries, config.out)
     log.info("wrote samples and summaries to %s", config.out)
     return summaries

@@ -19,7 +19,7 @@ def _responses_run(args: argparse.Namespace) -> Path:
     from hicra.agents.records import append_jsonl
 
     from ..analyze_responses import score_responses
-    from ..evaluate import load_policy
+    from ..eval_generate import load_policy
 
     if not args.model:
         raise UsageError("--responses: expected --model M, the model that scores the responses")

@@ -22,11 +22,12 @@ class UsageError(Exception):
 def _user_errors() -> tuple[type[BaseException], ...]:
     import gymnasium
 
+    from hicra.agents.config import EngineUnavailableError
     from hicra_env import HubUnavailableError
 
     return (
         UsageError, ValueError, KeyError, FileNotFoundError, NotADirectoryError, gymnasium.error.Error,
-        HubUnavailableError,
+        HubUnavailableError, EngineUnavailableError,
     )  # fmt: skip
 
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 import argparse
 import re
 
+from hicra.agents.config import ENGINES
+
 from ..suites import DEFAULT_MAX_NEW_TOKENS, SUITES
 from .errors import UsageError, did_you_mean
 
 COMMANDS = ("train", "eval", "compare", "bench", "analyze")
-ENGINES = ("hf", "vllm", "auto")
 
 _INVALID_CHOICE = re.compile(r"invalid choice: '([^']*)' \(choose from (.*)\)")
 

@@ -22,9 +22,12 @@ SMALL = TinyRecipe(num_problems=300, hidden_size=64, num_heads=2, intermediate_s
 
 @pytest.fixture(scope="session")
 def small_dir(tmp_path_factory):
+    """SMALL built into a cache of its own; HICRA_CACHE is set only while building (left set, it sent every later
+    test's "tiny" to an empty cache and a five-minute rebuild)."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("HICRA_CACHE", str(tmp_path_factory.mktemp("hicra_cache")))
-        yield tiny.tiny_dir(SMALL)
+        path = tiny.tiny_dir(SMALL)
+    return path
 
 
 @pytest.mark.parametrize(

