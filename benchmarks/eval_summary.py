@@ -41,6 +41,9 @@ class SuiteSummary:
     template: str
     multiple: str = "last"
     """How several different final answers were judged (``last`` or ``reject``)."""
+    throughput: dict | None = None
+    """What this invocation generated: ``engine``, ``samples``, ``tokens`` and wall ``seconds`` (generation and
+    scoring), so tokens/s = tokens / seconds (``samples`` 0 when every sample was resumed from disk)."""
 
     @property
     def headline(self) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -139,14 +140,21 @@ def run_suite(generator, suite: Suite, config: EvalConfig) -> SuiteSummary:
                      batch_seed(config.seed, suite.name, batch[0]))
             for batch in (todo[i : i + size] for i in range(0, len(todo), size))
         ]  # fmt: skip
+        start, tokens = time.perf_counter(), 0
         for records in generator.run(jobs):
             append_records(path, records)
             done.update((r.key, r) for r in records)
+            tokens += sum(r.tokens for r in records)
             bar.update(len(records))
+        seconds = time.perf_counter() - start
+    if todo:
+        log.info("%s: generated %d tokens in %.1f s (%.0f tokens/s, engine %s)", suite.name, tokens, seconds,
+                 tokens / max(seconds, 1e-9), config.engine)  # fmt: skip
     rows = [[done[(pid, s)] for s in range(suite.n)] for pid in prompts]
     ks = list(config.ks) if config.ks else suite.default_ks()
     del settings["mode"]
-    summary = summarize(rows, ks, n=suite.n, suite=suite.name, **settings)
+    throughput = {"engine": config.engine, "samples": len(todo), "tokens": tokens, "seconds": round(seconds, 3)}
+    summary = summarize(rows, ks, n=suite.n, suite=suite.name, throughput=throughput, **settings)
     write_suite_summary(summary, folder)
     return summary
 

@@ -179,9 +179,13 @@ def test_tiny_policy_end_to_end_through_the_cli(eval_data, tmp_path, tiny_policy
     assert [r["gold"] for r in records] == [g for g in GOLD for _ in range(2)]
     summary = json.loads((tmp_path / "math500" / "summary.json").read_text())
     assert summary["metrics"]["avg@2"] == pytest.approx(sum(r["correct"] for r in records) / 6)
+    throughput = summary["throughput"]
+    assert (throughput["engine"], throughput["samples"]) == ("hf", 6) and throughput["seconds"] > 0
+    assert throughput["tokens"] == sum(r["tokens"] for r in records)
     before = path.read_bytes()
     assert main(_eval_argv(eval_data, tmp_path)) == 0
     assert path.read_bytes() == before
+    assert json.loads((tmp_path / "math500" / "summary.json").read_text())["throughput"]["samples"] == 0
     path.write_bytes(b"".join(before.splitlines(keepends=True)[:4]))
     assert main(_eval_argv(eval_data, tmp_path)) == 0
     assert sorted(load_records(path)) == sorted((r["problem_id"], r["sample"]) for r in records)
