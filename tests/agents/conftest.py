@@ -11,30 +11,29 @@ PAIRS = [(f"What is {a} + {b}?", f" {a + b}. The answer is \\boxed{{{a + b}}}.")
 CORPUS = [p + s for p, s in PAIRS]
 
 
-@pytest.fixture(scope="session")
-def model_dir(tmp_path_factory) -> str:
-    """A 2-layer Llama (30 warm-start steps, so it emits EOS) and a BPE tokenizer, saved like any model."""
-    out = tmp_path_factory.mktemp("small_llama")
+def save_llama(out, *, hidden_size: int = 32, num_heads: int = 2, warm_steps: int = 0) -> str:
+    """A 2-layer Llama and a BPE tokenizer (300 tokens), warm-started ``warm_steps`` steps, saved into ``out``."""
     tokenizer = train_tokenizer(CORPUS, vocab_size=300)
-    recipe = TinyRecipe(hidden_size=32, num_layers=2, num_heads=2, intermediate_size=64, steps=30, batch_size=16)
+    recipe = TinyRecipe(hidden_size=hidden_size, num_layers=2, num_heads=num_heads, intermediate_size=2 * hidden_size,
+                        steps=warm_steps, batch_size=16)  # fmt: skip
     with torch.random.fork_rng():
         torch.manual_seed(0)
         model = make_model(recipe, tokenizer)
-        warm_start(model, tokenizer, PAIRS, recipe)
+        if warm_steps:
+            warm_start(model, tokenizer, PAIRS, recipe)
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)
     return str(out)
 
 
 @pytest.fixture(scope="session")
+def model_dir(tmp_path_factory) -> str:
+    """A 2-layer Llama warm-started 30 steps (so it emits EOS), saved like any model."""
+    return save_llama(tmp_path_factory.mktemp("small_llama"), warm_steps=30)
+
+
+@pytest.fixture(scope="session")
 def untrained_dir(tmp_path_factory) -> str:
     """A randomly initialised 2-layer Llama on a 300-token vocabulary: a next-token distribution spread over
     hundreds of tokens, so a hidden top-k of 50 would cut most of its mass."""
-    out = tmp_path_factory.mktemp("untrained_llama")
-    tokenizer = train_tokenizer(CORPUS, vocab_size=300)
-    recipe = TinyRecipe(hidden_size=32, num_layers=2, num_heads=2, intermediate_size=64)
-    with torch.random.fork_rng():
-        torch.manual_seed(0)
-        make_model(recipe, tokenizer).save_pretrained(out)
-    tokenizer.save_pretrained(out)
-    return str(out)
+    return save_llama(tmp_path_factory.mktemp("untrained_llama"))

