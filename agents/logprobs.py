@@ -4,6 +4,9 @@ Materialising ``[N, L, V]`` float32 logits is what runs a long-context RL step o
 4k tokens is ~2.4 GB per sequence). Here the final hidden states are pushed through the LM head a chunk of tokens
 at a time; with grad enabled each chunk is wrapped in activation checkpointing, so backward recomputes one chunk's
 logits at a time instead of keeping every chunk's.
+
+:class:`TokenScorer` is that computation as one module whose ``forward`` runs the whole scoring pass, so that
+DistributedDataParallel and FSDP2, which act through the forward of the module they wrap, can wrap it.
 """
 
 from __future__ import annotations
@@ -132,3 +135,45 @@ def _check_head(model, head: OutputHead) -> None:
             "(Gemma 2/3), logit_scale (Cohere) and logits_scaling (Granite): add the model's processing to "
             "hicra.agents.logprobs.OutputHead before training it"
         )
+
+
+class TokenScorer(torch.nn.Module):
+    """The scoring pass as a module: the causal LM's base model, then :func:`chunked_logprobs` through ``head``.
+
+    Its ``forward`` is what :meth:`hicra.agents.policy.Policy.token_logprobs` runs. It is a module (rather than a
+    function calling ``model.base_model``) so that the data-parallel wrappers see one forward: DDP synchronises
+    gradients and FSDP2 gathers parameters through the forward hooks of the module they wrap.
+    """
+
+    def __init__(self, model: torch.nn.Module, head: OutputHead) -> None:
+        super().__init__()
+        self.model, self.head = model, head
+
+    def forward(
+        self,
+        input_ids: Tensor,
+        attention_mask: Tensor,
+        prompt_length: int,
+        *,
+        temperature: float,
+        with_entropy: bool,
+        chunk_size: int,
+    ) -> tuple[Tensor, Tensor | None]:
+        """Long[N, P+T] ids and mask -> ``(logprobs [N, T], entropy [N, T] | None)``, zero off the response."""
+        position_ids = (attention_mask.long().cumsum(-1) - 1).clamp(min=0)
+        out = self.model.base_model(
+            input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids, use_cache=False
+        )
+        hidden = out.last_hidden_state[:, prompt_length - 1 : -1]
+        targets = input_ids[:, prompt_length:]
+        valid = attention_mask[:, prompt_length:].bool()
+        logp, ent = chunked_logprobs(
+            hidden[valid], targets[valid], self.head,
+            temperature=temperature, with_entropy=with_entropy, chunk_size=chunk_size,
+        )  # fmt: skip
+        return _scatter(logp, valid), (_scatter(ent, valid) if ent is not None else None)
+
+
+def _scatter(values: Tensor, mask: Tensor) -> Tensor:
+    """values [M] into zeros shaped like Bool mask [N, T] (M = mask.sum()), differentiably."""
+    return torch.zeros(mask.shape, dtype=values.dtype, device=values.device).masked_scatter(mask, values)

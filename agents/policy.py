@@ -20,7 +20,7 @@ from torch import Tensor
 from .engines import make_engine, resolve_engine
 from .engines.base import Completions, RolloutEngine
 from .engines.hf import HFEngine, left_pad
-from .logprobs import chunked_logprobs, output_head
+from .logprobs import TokenScorer, output_head
 from .presets import resolve_model
 from .rollout import TokenScores
 from .sampling import SamplingConfig
@@ -81,6 +81,8 @@ class Policy:
         self.eos_token_ids = _eos_ids(tokenizer, model.generation_config)
         self.head = output_head(model)
         """The LM head with the model's own logit post-processing (softcapping, scaling): what scoring uses."""
+        self.scorer: torch.nn.Module = TokenScorer(model, self.head)
+        """Runs :meth:`token_logprobs`; the trainer wraps it for data-parallel training (DDP, FSDP2)."""
         self.engine: RolloutEngine = HFEngine(model, eos_ids=self.eos_token_ids, pad_id=tokenizer.pad_token_id)
         """Samples responses; ``hf`` by default, see :meth:`use_engine`."""
 
@@ -243,27 +245,10 @@ class Policy:
             differentiable when grad is enabled.
         """
         _check_logprob_inputs(input_ids, attention_mask, prompt_length)
-        position_ids = (attention_mask.long().cumsum(-1) - 1).clamp(min=0)
-        out = self.model.base_model(
-            input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids, use_cache=False
-        )
-        hidden = out.last_hidden_state[:, prompt_length - 1 : -1]
-        targets = input_ids[:, prompt_length:]
-        valid = attention_mask[:, prompt_length:].bool()
-        logp, ent = chunked_logprobs(
-            hidden[valid],
-            targets[valid],
-            self.head,
-            temperature=temperature,
-            with_entropy=with_entropy,
-            chunk_size=chunk_size or self.chunk_size,
-        )
-        return _scatter(logp, valid), (_scatter(ent, valid) if ent is not None else None)
-
-
-def _scatter(values: Tensor, mask: Tensor) -> Tensor:
-    """values [M] into zeros shaped like Bool mask [N, T] (M = mask.sum()), differentiably."""
-    return torch.zeros(mask.shape, dtype=values.dtype, device=values.device).masked_scatter(mask, values)
+        return self.scorer(
+            input_ids, attention_mask, prompt_length,
+            temperature=temperature, with_entropy=with_entropy, chunk_size=chunk_size or self.chunk_size,
+        )  # fmt: skip
 
 
 def _check_logprob_inputs(input_ids: Tensor, attention_mask: Tensor, prompt_length: int) -> None:
