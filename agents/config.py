@@ -17,6 +17,10 @@ class EngineUnavailableError(RuntimeError):
     """The rollout engine asked for cannot run in this installation (the message says what to install)."""
 
 
+Parallelism = Literal["ddp", "fsdp"]
+PARALLELISMS: tuple[str, ...] = get_args(Parallelism)
+MixedPrecision = Literal["none", "bf16"]
+MIXED_PRECISIONS: tuple[str, ...] = get_args(MixedPrecision)
 EntropyTokens = Literal["matched", "top_fraction"]
 ENTROPY_TOKENS: tuple[str, ...] = get_args(EntropyTokens)
 
@@ -101,6 +105,18 @@ class TrainConfig:
     """vllm on a GPU: share of the GPU's memory the colocated engine may take (weights and KV cache)."""
     dtype: Literal["float32", "bfloat16"] = "float32"
     """Parameter dtype of the policy."""
+    parallelism: Parallelism = "ddp"
+    """How the policy is laid out over the processes of a ``torchrun`` launch: ``ddp`` keeps a full copy on every
+    rank and averages gradients (DistributedDataParallel); ``fsdp`` shards parameters, gradients and optimiser state
+    over the ranks (FSDP2 ``fully_shard``, one unit per decoder layer) for models whose training state does not fit
+    one device, and needs torchrun (``--nproc_per_node 1`` for one GPU). A single process trains the plain model."""
+    mixed_precision: MixedPrecision = "none"
+    """``bf16`` (needs ``parallelism="fsdp"`` and ``dtype="float32"``): forward and backward in bfloat16 over
+    float32 master weights, gradients reduced in float32 (FSDP2 ``MixedPrecisionPolicy``); ``none``: all in
+    ``dtype``."""
+    activation_checkpointing: bool = False
+    """Recompute each decoder layer's activations during backward instead of keeping them (less memory, about a
+    third more compute); in one process and under either parallelism."""
     steps: int = 40
     """Optimiser steps (one rollout batch each)."""
     prompts_per_step: int = 8
@@ -158,6 +174,15 @@ class TrainConfig:
         _check_range("vllm_gpu_memory_utilization", self.vllm_gpu_memory_utilization, 0.0, 1.0, low_open=True)
         _check_choice("dtype", self.dtype, ("float32", "bfloat16"))
         _check_choice("engine", self.engine, ENGINES)
+        _check_choice("parallelism", self.parallelism, PARALLELISMS)
+        _check_choice("mixed_precision", self.mixed_precision, MIXED_PRECISIONS)
+        if self.mixed_precision == "bf16" and (self.parallelism, self.dtype) != ("fsdp", "float32"):
+            raise ValueError(
+                f"mixed_precision: 'bf16' expects parallelism='fsdp' and dtype='float32' (float32 master weights), "
+                f"got parallelism={self.parallelism!r}, dtype={self.dtype!r}"
+            )
+        if not isinstance(self.activation_checkpointing, bool):
+            raise ValueError(f"activation_checkpointing: expected true or false, got {self.activation_checkpointing!r}")
         if not isinstance(self.env_kwargs, dict):
             raise ValueError(
                 f"env_kwargs: expected a table of gymnasium.make keyword arguments, got {self.env_kwargs!r}"
