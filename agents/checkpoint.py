@@ -3,7 +3,13 @@
 Layout of a run directory::
 
     run_dir/checkpoints/step-000010/{model.pt, optimizer.pt, state.json}
+    run_dir/checkpoints/step-000010/{dcp/, state.json}   # sharded (FSDP2): torch.distributed.checkpoint
     run_dir/checkpoints/latest            # text file naming the newest complete checkpoint
+
+``model.pt`` and ``optimizer.pt`` hold full state dicts (a single process, or rank 0 of a DDP run, whose ranks
+hold equal copies). A run sharded with FSDP2 writes :func:`save_sharded_checkpoint`: every rank writes its shards
+with ``torch.distributed.checkpoint`` (DCP, which reshards on load, so a run can resume on another number of
+ranks), into a directory every rank sees.
 
 A checkpoint is written into a temporary sibling directory, flushed to disk, then renamed into place (an atomic
 rename on POSIX); only after that is ``latest`` replaced (write-to-temp + ``os.replace``). A crash at any point
@@ -31,9 +37,15 @@ class Checkpoint:
     """What :func:`load_checkpoint` returns: tensors on CPU, and the JSON-able trainer state."""
 
     path: Path
-    model_state: dict[str, torch.Tensor]
-    optimizer_state: dict[str, Any]
+    model_state: dict[str, torch.Tensor] | None
+    """None for a sharded checkpoint: :func:`restore_checkpoint` loads it into the sharded model."""
+    optimizer_state: dict[str, Any] | None
     state: dict[str, Any]
+
+    @property
+    def sharded(self) -> bool:
+        """Written by :func:`save_sharded_checkpoint` (FSDP2)."""
+        return self.model_state is None
 
 
 def _fsync_dir(path: Path) -> None:
@@ -62,11 +74,51 @@ def save_checkpoint(
     """Atomically write checkpoint ``step`` under ``run_dir/checkpoints`` and point ``latest`` at it."""
     root = Path(run_dir) / "checkpoints"
     root.mkdir(parents=True, exist_ok=True)
-    final = root / f"step-{step:06d}"
     tmp = Path(tempfile.mkdtemp(prefix=f".step-{step:06d}-", dir=root))
     try:
         _write_file(tmp / "model.pt", lambda fh: torch.save(model.state_dict(), fh))
         _write_file(tmp / "optimizer.pt", lambda fh: torch.save(optimizer.state_dict(), fh))
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return _publish(root, tmp, step, state, keep)
+
+
+def save_sharded_checkpoint(
+    run_dir: str | Path,
+    step: int,
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    state: dict,
+    keep: int = 2,
+) -> Path:
+    """:func:`save_checkpoint` for a model sharded with FSDP2; every rank calls it (a collective).
+
+    Each rank writes its shards of ``model`` and ``optimizer`` with ``torch.distributed.checkpoint``; rank 0 then
+    publishes the directory as atomically as the unsharded format.
+    """
+    import torch.distributed as dist
+    import torch.distributed.checkpoint as dcp
+    from torch.distributed.checkpoint.state_dict import get_state_dict
+
+    root, main = Path(run_dir) / "checkpoints", dist.get_rank() == 0
+    tmp = root / f".step-{step:06d}-sharded"
+    if main:
+        root.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir()
+    dist.barrier()
+    model_state, optimizer_state = get_state_dict(model, optimizer)
+    dcp.save({"model": model_state, "optimizer": optimizer_state}, checkpoint_id=tmp / "dcp")
+    final = _publish(root, tmp, step, state, keep) if main else root / f"step-{step:06d}"
+    dist.barrier()
+    return final
+
+
+def _publish(root: Path, tmp: Path, step: int, state: dict, keep: int) -> Path:
+    """Add ``state.json`` to the written ``tmp``, rename it to ``step-N`` and point ``latest`` at it."""
+    final = root / f"step-{step:06d}"
+    try:
         payload = json.dumps({**state, "step": step, "torch_rng": torch.get_rng_state().tolist()}).encode()
         _write_file(tmp / "state.json", lambda fh: fh.write(payload))
         _fsync_dir(tmp)
@@ -110,8 +162,33 @@ def load_checkpoint(run_dir: str | Path) -> Checkpoint:
             f"no checkpoint in {run_dir}: expected {Path(run_dir) / 'checkpoints' / 'latest'} "
             "(was the run started with a run directory and stopped after its first checkpoint?)"
         )
-    model_state = torch.load(path / "model.pt", map_location="cpu", weights_only=True)
-    optimizer_state = torch.load(path / "optimizer.pt", map_location="cpu", weights_only=True)
+    sharded = (path / "dcp").is_dir()
+    model_state = None if sharded else torch.load(path / "model.pt", map_location="cpu", weights_only=True)
+    optimizer_state = None if sharded else torch.load(path / "optimizer.pt", map_location="cpu", weights_only=True)
     state = json.loads((path / "state.json").read_text())
     torch.set_rng_state(torch.tensor(state.pop("torch_rng"), dtype=torch.uint8))
     return Checkpoint(path=path, model_state=model_state, optimizer_state=optimizer_state, state=state)
+
+
+def restore_checkpoint(checkpoint: Checkpoint, model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> None:
+    """Load ``checkpoint``'s model and optimizer state into ``model`` and ``optimizer``.
+
+    A sharded checkpoint loads into a model sharded with FSDP2 on any number of ranks (or an unsharded one); a
+    full one into an unsharded model (a single process or DDP).
+    """
+    if checkpoint.sharded:
+        import torch.distributed.checkpoint as dcp
+        from torch.distributed.checkpoint.state_dict import get_state_dict, set_state_dict
+
+        model_state, optimizer_state = get_state_dict(model, optimizer)
+        states = {"model": model_state, "optimizer": optimizer_state}
+        dcp.load(states, checkpoint_id=checkpoint.path / "dcp")
+        set_state_dict(model, optimizer, model_state_dict=states["model"], optim_state_dict=states["optimizer"])
+        return
+    if any(hasattr(p, "full_tensor") for p in model.parameters()):
+        raise ValueError(
+            f"{checkpoint.path}: expected a sharded checkpoint for a model sharded with FSDP2, got full state dicts "
+            "(written by a single process or DDP); resume this run with parallelism='ddp'"
+        )
+    model.load_state_dict(checkpoint.model_state)
+    optimizer.load_state_dict(checkpoint.optimizer_state)

@@ -11,7 +11,6 @@ from .policy import Policy
 from .sampling import SamplingConfig
 
 
-@torch.no_grad()
 def heldout_accuracy(
     policy: Policy, env: gym.Env, indices: Iterable[int], sampling: SamplingConfig, samples: int, seed: int
 ) -> dict[str, float | int]:
@@ -20,6 +19,25 @@ def heldout_accuracy(
     Returns ``{"heldout_accuracy", "heldout_pass_at_k", "heldout_problems", "heldout_samples"}`` (pass@k: the
     share of problems with at least one correct response among the ``samples``).
     """
+    correct, passed, problems = heldout_counts(policy, env, indices, sampling, samples, seed)
+    return heldout_row(correct, passed, problems, samples)
+
+
+def heldout_row(correct: int, passed: int, problems: int, samples: int) -> dict[str, float | int]:
+    """The held-out record from counts (summed over ranks in a distributed run)."""
+    return {
+        "heldout_accuracy": correct / (problems * samples),
+        "heldout_pass_at_k": passed / problems,
+        "heldout_problems": problems,
+        "heldout_samples": samples,
+    }
+
+
+@torch.no_grad()
+def heldout_counts(
+    policy: Policy, env: gym.Env, indices: Iterable[int], sampling: SamplingConfig, samples: int, seed: int
+) -> tuple[int, int, int]:
+    """``(correct responses, problems with a correct response, problems)`` of :func:`heldout_accuracy`."""
     prompts, ids = [], []
     for index in indices:
         prompt, info = env.reset(options={"index": int(index)})
@@ -32,9 +50,4 @@ def heldout_accuracy(
     rows = [ids[i] for i in gen.prompt_index.tolist()]
     _, infos = env.get_wrapper_attr("evaluate")(rows, gen.texts)
     correct = torch.tensor([bool(info["correct"]) for info in infos]).view(len(prompts), samples)
-    return {
-        "heldout_accuracy": float(correct.float().mean()),
-        "heldout_pass_at_k": float(correct.any(dim=1).float().mean()),
-        "heldout_problems": len(prompts),
-        "heldout_samples": samples,
-    }
+    return int(correct.sum()), int(correct.any(dim=1).sum()), len(prompts)

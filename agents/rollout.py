@@ -76,3 +76,38 @@ class RolloutBatch:
             elif isinstance(value, tuple):
                 picked[f.name] = tuple(value[i] for i in rows.tolist())
         return replace(self, **picked)
+
+
+def pad_right(tensors: list[torch.Tensor], width: int, value) -> torch.Tensor:
+    """[N_i, T_i] tensors padded with ``value`` on the right to ``width`` columns, then stacked: [sum N_i, width]."""
+    return torch.cat([torch.nn.functional.pad(t, (0, width - t.shape[1]), value=value) for t in tensors])
+
+
+def concat_batches(batches: list[RolloutBatch], pad_id: int) -> RolloutBatch:
+    """The rows of ``batches`` in order, as one batch: prompts left-padded to the widest ``prompt_length``,
+    responses right-padded to the widest response (``pad_id``; masks False, scores 0), strings concatenated."""
+    width_p = max(b.prompt_length for b in batches)
+    width_t = max(b.response_ids.shape[1] for b in batches)
+
+    def sequence(name: str, value) -> torch.Tensor:
+        rows = []
+        for b in batches:
+            x = getattr(b, name)
+            prompt, response = x[:, : b.prompt_length], x[:, b.prompt_length :]
+            prompt = torch.nn.functional.pad(prompt, (width_p - b.prompt_length, 0), value=value)
+            rows.append(torch.cat([prompt, pad_right([response], width_t, value)], dim=1))
+        return torch.cat(rows)
+
+    def response(name: str, value) -> torch.Tensor | None:
+        values = [getattr(b, name) for b in batches]
+        return None if any(v is None for v in values) else pad_right(values, width_t, value)
+
+    return RolloutBatch(
+        input_ids=sequence("input_ids", pad_id), attention_mask=sequence("attention_mask", 0), prompt_length=width_p,
+        response_ids=response("response_ids", pad_id), response_mask=response("response_mask", False),
+        group_ids=torch.cat([b.group_ids for b in batches]), rewards=torch.cat([b.rewards for b in batches]),
+        correct=torch.cat([b.correct for b in batches]), sampler_logprobs=response("sampler_logprobs", 0.0),
+        planning_mask=response("planning_mask", False), texts=sum((b.texts for b in batches), ()),
+        problem_ids=sum((b.problem_ids for b in batches), ()), old_logprobs=response("old_logprobs", 0.0),
+        entropy=response("entropy", 0.0), ref_logprobs=response("ref_logprobs", 0.0),
+    )  # fmt: skip

@@ -33,10 +33,11 @@ def derived_seed(seed: int, step: int, purpose: SeedPurpose, *more: int) -> int:
     return int(np.random.SeedSequence(parts).generate_state(2, np.uint64)[0] >> np.uint64(1))
 
 
-def draw_problems(env: gym.Env, seed: int, step: int, count: int) -> tuple[list[str], list[str]]:
-    """The raw prompts and problem ids of training step ``step``: ``env.reset`` seeded by (seed, step, PROBLEMS, b)."""
+def draw_problems(env: gym.Env, seed: int, step: int, count: int, *, start: int = 0) -> tuple[list[str], list[str]]:
+    """The raw prompts and problem ids of training step ``step``: ``env.reset`` seeded by (seed, step, PROBLEMS, b)
+    for ``b`` in ``start .. start + count - 1`` (a rank of a distributed run draws its share of the step's batch)."""
     prompts, ids = [], []
-    for b in range(count):
+    for b in range(start, start + count):
         obs, info = env.reset(seed=derived_seed(seed, step, SeedPurpose.PROBLEMS, b))
         prompts.append(obs)  # Policy.generate applies the chat template
         ids.append(info["problem_id"])

@@ -9,6 +9,11 @@ ratio of trainer to sampler. Finally the engine gets the new weights.
 With one PPO epoch (the default) the old log-probs are the update's own first forward pass, detached: the weights
 have not moved yet, so that pass *is* the sampling policy. Several epochs, or an agent whose credit reads the
 rollout's entropy (``high_entropy``), score the batch first.
+
+Under ``torchrun`` every rank runs this loop on its share of the step's problems (:mod:`hicra.agents.distributed`)
+with the model laid out as ``config.parallelism`` says (:mod:`hicra.agents.parallel`); every rank's loss is scaled
+so that the averaged gradients are those of the loss over the global batch, and rank 0 alone writes the logs and
+the (unsharded) checkpoints.
 """
 
 from __future__ import annotations
@@ -27,9 +32,10 @@ from tqdm.auto import tqdm
 
 import hicra_env  # noqa: F401  (registers the hicra/* ids)
 
+from . import distributed, parallel
 from .base import Agent, Credit
-from .checkpoint import load_checkpoint, save_checkpoint
-from .heldout import heldout_accuracy
+from .checkpoint import load_checkpoint, restore_checkpoint, save_checkpoint, save_sharded_checkpoint
+from .heldout import heldout_counts, heldout_row
 from .planning import StrategicGrams
 from .policy import Policy
 from .records import StepMetrics, UpdateResult, append_jsonl, next_perplexity0, step_metrics, truncate_jsonl
@@ -59,9 +65,12 @@ class Trainer:
         grams: StrategicGrams | None = None,
     ) -> None:
         self.agent, self.config = agent, config
+        # before any model or engine is built: vLLM's external_launcher reuses the process group
+        self.dist, device = distributed.setup(config.device)
+        self.dist.shard(config.prompts_per_step, "prompts_per_step")  # B must split evenly
         self.env = env or gym.make(config.env_id, **config.env_kwargs)  # the one check of the env id
         self.policy = policy or Policy.from_pretrained(
-            config.model, device=config.device, dtype=config.dtype, engine=config.engine, engine_options={
+            config.model, device=device, dtype=config.dtype, engine=config.engine, engine_options={
                 "kv_cache_gib": config.vllm_kv_cache_gib, "gpu_memory_utilization": config.vllm_gpu_memory_utilization
             },
         )  # fmt: skip
@@ -69,15 +78,19 @@ class Trainer:
         self.sampling = SamplingConfig(
             temperature=config.temperature, top_p=config.top_p, top_k=config.top_k, max_new_tokens=config.max_new_tokens
         )
-        params = [p for p in self.policy.model.parameters() if p.requires_grad]
-        self.optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
         self.reference = self.policy.frozen_copy() if agent.config.kl_coef > 0 else None
+        if self.reference is not None:
+            parallel.prepare(self.reference, config, self.dist, trainable=False)
+        self.layout = parallel.prepare(self.policy, config, self.dist)
+        """The model's layout over the ranks (one process, DDP or FSDP2)."""
+        params = [p for p in self.policy.model.parameters() if p.requires_grad]  # FSDP2's shards: after prepare
+        self.optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
         self.score_first = config.ppo_epochs > 1 or agent.reads_entropy
         """Score the batch before credit assignment (else the update's first pass gives the old log-probs)."""
         self.step, self.perplexity0 = 0, None
         self._last_save = time.monotonic()
         self.run_dir = Path(run_dir) if run_dir is not None else None
-        if self.run_dir is not None:
+        if self.run_dir is not None and self.dist.is_main:
             self.run_dir.mkdir(parents=True, exist_ok=True)
             self.run_config.to_json(self.run_dir / "config.json")
 
@@ -88,14 +101,16 @@ class Trainer:
 
     # ---------------------------------------------------------------- rollout
     def rollout(self, timings: dict[str, float]) -> RolloutBatch:
-        """Sample, verify and mark one batch of B x G responses (no gradient)."""
+        """Sample, verify and mark one batch of B x G responses (no gradient): this rank's B / W problems."""
         cfg, t0 = self.config, time.perf_counter()
-        prompts, problem_ids = draw_problems(self.env, cfg.seed, self.step, cfg.prompts_per_step)
+        share = self.dist.shard(cfg.prompts_per_step, "prompts_per_step")
+        prompts, problem_ids = draw_problems(self.env, cfg.seed, self.step, len(share), start=share.start)
         self.policy.model.eval()
-        seed = derived_seed(cfg.seed, self.step, SeedPurpose.SAMPLING)
-        gen = self.policy.generate(prompts, num_samples=cfg.group_size, sampling=self.sampling, seed=seed)
+        seed = self.dist.seed(cfg.seed, self.step, SeedPurpose.SAMPLING)
+        with self.layout.gathered():
+            gen = self.policy.generate(prompts, num_samples=cfg.group_size, sampling=self.sampling, seed=seed)
         t1 = time.perf_counter()
-        row_ids = [problem_ids[i] for i in gen.prompt_index.tolist()]
+        row_ids, groups = [problem_ids[i] for i in gen.prompt_index.tolist()], gen.prompt_index + share.start
         rewards, infos = self.env.get_wrapper_attr("evaluate")(row_ids, gen.texts)
         t2 = time.perf_counter()
         planning = self.grams.token_mask(self.policy.tokenizer, gen.response_ids, gen.response_mask, texts=gen.texts)
@@ -105,7 +120,7 @@ class Trainer:
         timings.update(generate=t1 - t0, verify=t2 - t1, mask=time.perf_counter() - t2)
         return RolloutBatch(
             input_ids=gen.input_ids, attention_mask=gen.attention_mask, prompt_length=gen.prompt_length,
-            response_ids=gen.response_ids, response_mask=gen.response_mask, group_ids=gen.prompt_index,
+            response_ids=gen.response_ids, response_mask=gen.response_mask, group_ids=groups,
             rewards=torch.as_tensor(np.asarray(rewards), dtype=torch.float32),
             correct=torch.tensor([bool(i["correct"]) for i in infos]), sampler_logprobs=gen.logprobs,
             planning_mask=planning, texts=tuple(gen.texts), problem_ids=tuple(row_ids), ref_logprobs=ref,
@@ -121,39 +136,21 @@ class Trainer:
     def update(self, batch: RolloutBatch, credit: Credit) -> UpdateResult:
         """K PPO epochs; each accumulates gradients over micro-batches, then clips and steps once.
 
-        A non-finite loss or gradient norm skips that optimiser step (logged; training goes on).
+        A non-finite loss or gradient norm (on any rank) skips that optimiser step (logged; training goes on).
         """
         cfg, n = self.config, len(batch)
         generator = torch.Generator().manual_seed(derived_seed(cfg.seed, self.step, SeedPurpose.SHUFFLE))
-        total_tokens = batch.response_mask.sum().clamp(min=1)
         params = [p for g in self.optimizer.param_groups for p in g["params"]]
-        first_logprobs, first_entropy = (
-            torch.zeros_like(batch.sampler_logprobs),
-            torch.zeros_like(batch.sampler_logprobs),
-        )
+        first = TokenScores(torch.zeros_like(batch.sampler_logprobs), torch.zeros_like(batch.sampler_logprobs))
         result = {"loss": 0.0, "clip_frac": 0.0, "grad_norm": 0.0, "skipped": False}
         self.policy.model.eval()  # no dropout: old and new log-probs come from the same function
         for epoch in range(cfg.ppo_epochs):
             self.optimizer.zero_grad(set_to_none=True)
-            loss_sum, clip_sum, finite = 0.0, 0.0, True
-            for rows in torch.randperm(n, generator=generator).split(cfg.micro_batch_size):
-                sub = batch.select(rows)
-                lp, ent = self.policy.token_logprobs(
-                    sub.input_ids, sub.attention_mask, sub.prompt_length, temperature=cfg.temperature, with_entropy=True
-                )
-                if epoch == 0:
-                    first_logprobs[rows], first_entropy[rows] = lp.detach(), ent.detach()
-                loss, stats = self.agent.loss(sub, lp, credit.advantages[rows], ent)
-                share = sub.response_mask.sum() / total_tokens
-                weight = float(share if self.agent.config.aggregation == "token_mean" else len(rows) / n)
-                finite = finite and bool(torch.isfinite(loss))
-                if finite:
-                    (loss * weight).backward()
-                    loss_sum, clip_sum = (
-                        loss_sum + weight * float(loss.detach()),
-                        clip_sum + weight * stats["clip_frac"],
-                    )
-            grad_norm = float(torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)) if finite else math.nan
+            order = torch.randperm(n, generator=generator)
+            loss_sum, clip_sum, finite = self._accumulate(batch, credit, order, first if epoch == 0 else None)
+            finite = self.dist.all(finite)
+            loss_sum, clip_sum = self.dist.sum([loss_sum, clip_sum])
+            grad_norm = self.layout.clip_grad_norm(params, cfg.max_grad_norm) if finite else math.nan
             if not (finite and math.isfinite(grad_norm)):
                 log.warning("step %d: non-finite loss or gradient norm; optimiser step skipped", self.step)
                 self.optimizer.zero_grad(set_to_none=True)
@@ -161,10 +158,44 @@ class Trainer:
                 continue
             self.optimizer.step()
             result.update(loss=loss_sum, clip_frac=clip_sum, grad_norm=grad_norm)
-        self.policy.engine.load_weights(self.policy.model)
-        scores = TokenScores(first_logprobs, first_entropy) if batch.old_logprobs is None else None
-        scores = scores or TokenScores(batch.old_logprobs, batch.entropy)
+        with self.layout.gathered():
+            self.policy.engine.load_weights(self.policy.model)
+        scores = first if batch.old_logprobs is None else TokenScores(batch.old_logprobs, batch.entropy)
         return UpdateResult(**result, scores=scores)
+
+    def _accumulate(
+        self, batch: RolloutBatch, credit: Credit, order: torch.Tensor, first: TokenScores | None
+    ) -> tuple[float, float, bool]:
+        """Forward and backward over this rank's micro-batches; ``(loss, clip_frac, finite)`` of its share.
+
+        Each micro-batch's loss is weighted by its share of the global batch's response tokens (``token_mean``) or
+        rows, times the world size W, since DDP and FSDP2 average gradients over the ranks. Every rank runs the same
+        number of backward passes (they synchronise): after a non-finite loss, a zero one. ``first`` collects the
+        log-probs and entropy of the sampled tokens.
+        """
+        cfg, world = self.config, self.dist.world_size
+        total_tokens, rows_total = batch.response_mask.sum().clamp(min=1), len(batch)
+        if self.dist.active:
+            tokens, rows = self.dist.sum([int(batch.response_mask.sum()), len(batch)])
+            total_tokens, rows_total = torch.tensor(max(int(tokens), 1)), int(rows)
+        chunks = order.split(cfg.micro_batch_size)
+        loss_sum, clip_sum, finite = 0.0, 0.0, True
+        for i, rows in enumerate(chunks):
+            sub = batch.select(rows)
+            with self.layout.sync_grads(i == len(chunks) - 1):
+                lp, ent = self.policy.token_logprobs(
+                    sub.input_ids, sub.attention_mask, sub.prompt_length, temperature=cfg.temperature, with_entropy=True
+                )
+                if first is not None:
+                    first.logprobs[rows], first.entropy[rows] = lp.detach(), ent.detach()
+                loss, stats = self.agent.loss(sub, lp, credit.advantages[rows], ent)
+                share = sub.response_mask.sum() / total_tokens
+                weight = float(share if self.agent.config.aggregation == "token_mean" else len(rows) / rows_total)
+                finite = finite and bool(torch.isfinite(loss))
+                ((loss if finite else lp.sum() * 0.0) * (weight * world)).backward()
+            if finite:
+                loss_sum, clip_sum = loss_sum + weight * float(loss.detach()), clip_sum + weight * stats["clip_frac"]
+        return loss_sum, clip_sum, finite
 
     # ------------------------------------------------------------------- loop
     def train_step(self) -> StepMetrics:
@@ -176,33 +207,42 @@ class Trainer:
             scores = self._score(self.policy, batch.input_ids, batch.attention_mask, batch.prompt_length)
             batch = replace(batch, old_logprobs=scores.logprobs, entropy=scores.entropy)
             timings["score"] = time.perf_counter() - t0
-        generator = torch.Generator().manual_seed(derived_seed(self.config.seed, self.step, SeedPurpose.CREDIT))
+        generator = torch.Generator().manual_seed(self.dist.seed(self.config.seed, self.step, SeedPurpose.CREDIT))
         credit = self.agent.credit(batch, generator)
         t0 = time.perf_counter()
         upd = self.update(batch, credit)
         timings["update"] = time.perf_counter() - t0
-        metrics = step_metrics(
-            self.step, batch, credit, upd, self.grams, perplexity0=self.perplexity0,
-            tis_cap=self.agent.config.tis_cap, timings=timings,
-        )  # fmt: skip
+        metrics = self._metrics(batch, credit, upd, timings)
         self.perplexity0 = next_perplexity0(self.perplexity0, metrics)
-        if self.run_dir is not None:
+        if self.run_dir is not None and self.dist.is_main:
             append_jsonl(self.run_dir / "metrics.jsonl", metrics)
         self.step += 1
         return metrics
+
+    def _metrics(self, batch: RolloutBatch, credit: Credit, upd: UpdateResult, timings: dict) -> StepMetrics:
+        """The step's metrics over the global batch: rank 0 computes them from every rank's rollouts, all get them."""
+        merged = distributed.gather_step(self.dist, batch, credit, upd, timings, self.policy.tokenizer.pad_token_id)
+        metrics = None
+        if merged is not None:
+            batch, credit, upd, timings = merged
+            metrics = step_metrics(
+                self.step, batch, credit, upd, self.grams, perplexity0=self.perplexity0,
+                tis_cap=self.agent.config.tis_cap, timings=timings,
+            )  # fmt: skip
+        return self.dist.broadcast(metrics)
 
     def evaluate_heldout(self) -> dict | None:
         """Accuracy on the held-out problems (``config.heldout_problems``), logged to ``heldout.jsonl``."""
         cfg = self.config
         if not cfg.heldout_problems:
             return None
-        first = cfg.env_kwargs["num_problems"]
-        seed = derived_seed(cfg.seed, self.step, SeedPurpose.HELDOUT)
-        result = heldout_accuracy(
-            self.policy, self.env, range(first, first + cfg.heldout_problems), self.sampling, cfg.heldout_samples, seed
-        )
-        row = {"step": self.step, **result}
-        if self.run_dir is not None:
+        first, samples = cfg.env_kwargs["num_problems"], cfg.heldout_samples
+        mine = range(first + self.dist.rank, first + cfg.heldout_problems, self.dist.world_size)  # every W-th
+        seed = self.dist.seed(cfg.seed, self.step, SeedPurpose.HELDOUT)
+        with self.layout.gathered():
+            counts = heldout_counts(self.policy, self.env, mine, self.sampling, samples, seed) if mine else (0, 0, 0)
+        row = {"step": self.step, **heldout_row(*map(round, self.dist.sum(counts)), samples)}
+        if self.run_dir is not None and self.dist.is_main:
             append_jsonl(self.run_dir / "heldout.jsonl", row)
         return row
 
@@ -216,7 +256,8 @@ class Trainer:
         """
         cfg = self.config
         target, history = steps if steps is not None else cfg.steps, []
-        bar = tqdm(total=target, initial=self.step, desc=f"{self.agent.name}", disable=not progress, leave=False)
+        quiet = not (progress and self.dist.is_main)
+        bar = tqdm(total=target, initial=self.step, desc=f"{self.agent.name}", disable=quiet, leave=False)
         while self.step < target:
             metrics = self.train_step()
             history.append(metrics)
@@ -226,7 +267,7 @@ class Trainer:
                 on_step(metrics)
             if cfg.heldout_every and self.step % cfg.heldout_every == 0 and self.step < target:
                 self.evaluate_heldout()
-            if self.run_dir is not None and self._checkpoint_due():
+            if self.run_dir is not None and self.dist.broadcast(self._checkpoint_due()):  # rank 0's clock decides
                 self.save()
         bar.close()
         if history and cfg.heldout_problems:
@@ -241,29 +282,37 @@ class Trainer:
         return by_steps or (minutes > 0 and time.monotonic() - self._last_save >= 60 * minutes)
 
     def save(self) -> Path:
-        """Atomically checkpoint model, optimiser, step and step-0 perplexities to ``run_dir``."""
+        """Atomically checkpoint model, optimiser, step and step-0 perplexities to ``run_dir`` (rank 0 alone, or
+        every rank its shards under FSDP2); every rank calls it."""
         if self.run_dir is None:
             raise ValueError("save: this trainer has no run_dir; pass run_dir= to Trainer to checkpoint")
         state = {"perplexity0": self.perplexity0, "run_config": self.run_config.to_dict()}
         self._last_save = time.monotonic()
-        keep = self.config.keep_checkpoints
-        return save_checkpoint(self.run_dir, self.step, self.policy.model, self.optimizer, state, keep=keep)
+        args = (self.run_dir, self.step, self.policy.model, self.optimizer, state, self.config.keep_checkpoints)
+        if self.layout.kind == "fsdp":
+            return save_sharded_checkpoint(*args)  # every rank writes its shards
+        path = save_checkpoint(*args) if self.dist.is_main else self.run_dir / "checkpoints" / f"step-{self.step:06d}"
+        self.dist.barrier()
+        return path
 
     @classmethod
     def resume(cls, run_dir: str | Path, **overrides) -> Trainer:
-        """Rebuild the trainer of ``run_dir`` from its run config and newest checkpoint; continues bit-for-bit.
+        """Rebuild the trainer of ``run_dir`` from its run config and newest checkpoint; continues bit-for-bit
+        (on the same number of ranks; under torchrun every rank calls it, and ``run_dir`` is on a file system every
+        rank sees).
 
         ``overrides`` replace ``TrainConfig`` fields (e.g. ``steps=`` to train longer).
         """
         ckpt = load_checkpoint(run_dir)
         run = RunConfig.from_dict(ckpt.state["run_config"])
         trainer = cls(run.make_agent(), replace(run.train, **overrides), run_dir=run_dir)
-        trainer.policy.model.load_state_dict(ckpt.model_state)
-        trainer.policy.engine.load_weights(trainer.policy.model)
-        trainer.optimizer.load_state_dict(ckpt.optimizer_state)
+        restore_checkpoint(ckpt, trainer.policy.model, trainer.optimizer)
+        with trainer.layout.gathered():
+            trainer.policy.engine.load_weights(trainer.policy.model)
         perplexity0 = ckpt.state["perplexity0"]
         trainer.step, trainer.perplexity0 = ckpt.state["step"], tuple(perplexity0) if perplexity0 else None
-        truncate_jsonl(Path(run_dir) / "metrics.jsonl", trainer.step - 1)
-        truncate_jsonl(Path(run_dir) / "heldout.jsonl", trainer.step)
+        if trainer.dist.is_main:
+            truncate_jsonl(Path(run_dir) / "metrics.jsonl", trainer.step - 1)
+            truncate_jsonl(Path(run_dir) / "heldout.jsonl", trainer.step)
         log.info("resumed %s at step %d from %s", run.agent, trainer.step, ckpt.path)
         return trainer

@@ -1,4 +1,7 @@
-"""``hicra train``: one agent, from a run file, flags and ``--set`` overrides (one ``RunConfig``); ``--resume``."""
+"""``hicra train``: one agent, from a run file, flags and ``--set`` overrides (one ``RunConfig``); ``--resume``.
+
+Under ``torchrun`` (``torchrun --nproc_per_node N -m hicra.benchmarks.cli train ...``) every process runs this
+command and trains data-parallel (see :mod:`hicra.agents.distributed`)."""
 
 from __future__ import annotations
 
@@ -41,17 +44,22 @@ def default_run_dir(run) -> Path:
 
 
 def main(args: argparse.Namespace) -> int:
+    """Train (data-parallel over the ranks when launched with torchrun; rank 0 prints and writes)."""
     from hicra.agents import Trainer
+    from hicra.agents.distributed import teardown
 
-    if args.resume:
-        trainer = Trainer.resume(args.resume, **({"steps": args.steps} if args.steps else {}))
-        run_dir = Path(args.resume)
-    else:
-        run = run_config(args)
-        run_dir = Path(args.out) if args.out else default_run_dir(run)
-        trainer = Trainer(run.make_agent(), run.train, run_dir=run_dir)
-    history = trainer.train(progress=not args.quiet)
-    if history:
+    try:
+        if args.resume:
+            trainer = Trainer.resume(args.resume, **({"steps": args.steps} if args.steps else {}))
+            run_dir = Path(args.resume)
+        else:
+            run = run_config(args)
+            run_dir = Path(args.out) if args.out else default_run_dir(run)
+            trainer = Trainer(run.make_agent(), run.train, run_dir=run_dir)
+        history = trainer.train(progress=not args.quiet)
+    finally:
+        teardown()
+    if history and trainer.dist.is_main:
         last = history[-1]
         print(f"{trainer.agent.name}: step {last.step}, accuracy {last.accuracy:.3f}, run in {run_dir}")
     return 0
