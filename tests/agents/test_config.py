@@ -47,6 +47,9 @@ def test_agent_config_rejects_out_of_range_values(field, value, needle):
         ("dtype", "fp16"),
         ("checkpoint_minutes", -1.0),
         ("keep_checkpoints", 0),
+        ("parallelism", "fsdp2"),
+        ("mixed_precision", "fp16"),
+        ("activation_checkpointing", "yes"),
     ],
 )
 def test_train_config_rejects_bad_values_naming_the_field(field, value):
@@ -63,3 +66,14 @@ def test_heldout_problems_need_a_fixed_training_set():
     with pytest.raises(ValueError, match=r"heldout_problems: expected env_kwargs\['num_problems'\]"):
         TrainConfig(heldout_problems=8)
     assert TrainConfig(heldout_problems=8, env_kwargs={"num_problems": 32}).heldout_problems == 8
+
+
+def test_bf16_mixed_precision_needs_fsdp_over_float32_weights():
+    assert TrainConfig().parallelism == "ddp" and TrainConfig().mixed_precision == "none"
+    assert TrainConfig(parallelism="fsdp", mixed_precision="bf16").mixed_precision == "bf16"
+    with pytest.raises(
+        ValueError, match=r"mixed_precision: 'bf16' expects parallelism='fsdp' .* got parallelism='ddp'"
+    ):
+        TrainConfig(mixed_precision="bf16")
+    with pytest.raises(ValueError, match=r"got parallelism='fsdp', dtype='bfloat16'"):
+        TrainConfig(parallelism="fsdp", mixed_precision="bf16", dtype="bfloat16")

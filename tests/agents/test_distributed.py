@@ -66,6 +66,17 @@ def test_ranks_draw_with_their_own_seeds_and_one_rank_draws_like_a_single_proces
     assert per_rank[0] != per_rank[1]
 
 
+def test_the_ranks_shares_of_a_step_are_the_single_process_problems_in_order():
+    import gymnasium as gym
+
+    from hicra.agents.seeds import draw_problems
+
+    env = gym.make("hicra/Arithmetic-v0")
+    shares = [draw_problems(env, 0, 5, 2, start=start) for start in (0, 2)]
+    assert shares[0][1] + shares[1][1] == draw_problems(env, 0, 5, 4)[1]
+    assert shares[0][1] != shares[1][1]
+
+
 def _batch(prompts: list[list[int]], responses: list[list[int]], group: int, pad: int = 0) -> RolloutBatch:
     prompt, prompt_mask = left_pad(prompts, pad, "cpu")
     width = max(map(len, responses))
