@@ -5,8 +5,9 @@ fresh trainer; every rank takes its groups of the global batch, assigns their cr
 ``Trainer.update``. Rank 0 saves, per configuration, the full parameters and gradients after the update and the
 step's metrics over the global batch.
 
-``runs OUT_DIR ARGS_JSON``: a straight run of ``steps`` steps and a run of ``steps // 2`` steps (to be resumed by the
-test with ``hicra train --resume``), both from ``TrainConfig(**ARGS_JSON)``.
+``runs OUT_DIR SPEC_JSON``: a straight run of ``steps`` steps and a run of ``steps // 2`` steps (to be resumed by the
+test with ``hicra train --resume``) of HICRA, both from ``{"agent": {AgentConfig fields}, "train": {TrainConfig
+fields}}``.
 """
 
 from __future__ import annotations
@@ -55,10 +56,11 @@ def main() -> None:
         if torch.distributed.get_rank() == 0:
             torch.save(results, args[1])
     elif mode == "runs":
-        out, config = Path(args[0]), TrainConfig(**json.loads(args[1]))
-        Trainer(make_agent("hicra"), config, run_dir=out / "straight").train(progress=False)
+        out, spec = Path(args[0]), json.loads(args[1])
+        config = TrainConfig(**spec["train"])
+        Trainer(make_agent("hicra", **spec["agent"]), config, run_dir=out / "straight").train(progress=False)
         half = replace(config, steps=config.steps // 2)
-        Trainer(make_agent("hicra"), half, run_dir=out / "resumed").train(progress=False)
+        Trainer(make_agent("hicra", **spec["agent"]), half, run_dir=out / "resumed").train(progress=False)
     else:
         raise SystemExit(f"unknown mode {mode!r}")
     torch.distributed.destroy_process_group()

@@ -237,12 +237,12 @@ def _final_params(run_dir: Path) -> dict[str, torch.Tensor]:
     return torch.load(run_dir / "full.pt", weights_only=False)["model"]
 
 
-@pytest.mark.parametrize("parallelism", ["ddp", "fsdp"])
-def test_a_distributed_run_resumes_from_its_checkpoint_like_an_uninterrupted_one(tmp_path, parallelism, batch):
+@pytest.mark.parametrize(("parallelism", "agent"), [("ddp", {}), ("fsdp", {"kl_coef": 0.05})])  # + a sharded reference
+def test_a_distributed_run_resumes_from_its_checkpoint_like_an_uninterrupted_one(tmp_path, parallelism, agent, batch):
     heldout = dict(heldout_problems=3, heldout_every=2, env_kwargs={"num_problems": 16})  # 2 + 1 per rank
-    args = dict(steps=4, prompts_per_step=4, group_size=2, max_new_tokens=12, micro_batch_size=4, lr=1e-3, seed=3,
-                parallelism=parallelism, **heldout)  # fmt: skip
-    done = torchrun(str(WORKER), "runs", str(tmp_path), json.dumps(args))
+    train = dict(steps=4, prompts_per_step=4, group_size=2, max_new_tokens=12, micro_batch_size=4, lr=1e-3, seed=3,
+                 parallelism=parallelism, **heldout)  # fmt: skip
+    done = torchrun(str(WORKER), "runs", str(tmp_path), json.dumps({"agent": agent, "train": train}))
     assert done.returncode == 0, done.stdout[-4000:]
     half = tmp_path / "resumed" / "checkpoints" / "step-000002"
     written = sorted(p.name for p in (half / "dcp" if parallelism == "fsdp" else half).iterdir())
