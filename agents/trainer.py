@@ -18,6 +18,7 @@ the (unsharded) checkpoints.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import time
@@ -71,7 +72,8 @@ class Trainer:
         self.env = env or gym.make(config.env_id, **config.env_kwargs)  # the one check of the env id
         self.policy = policy or Policy.from_pretrained(
             config.model, device=device, dtype=config.dtype, engine=config.engine, engine_options={
-                "kv_cache_gib": config.vllm_kv_cache_gib, "gpu_memory_utilization": config.vllm_gpu_memory_utilization
+                "kv_cache_gib": config.vllm_kv_cache_gib, "gpu_memory_utilization": config.vllm_gpu_memory_utilization,
+                "distributed": self.dist.active,  # under torchrun: one engine per rank, on this process group
             },
         )  # fmt: skip
         self.grams = grams or StrategicGrams()
@@ -107,7 +109,7 @@ class Trainer:
         prompts, problem_ids = draw_problems(self.env, cfg.seed, self.step, len(share), start=share.start)
         self.policy.model.eval()
         seed = self.dist.seed(cfg.seed, self.step, SeedPurpose.SAMPLING)
-        with self.layout.gathered():
+        with self._sampling():
             gen = self.policy.generate(prompts, num_samples=cfg.group_size, sampling=self.sampling, seed=seed)
         t1 = time.perf_counter()
         row_ids, groups = [problem_ids[i] for i in gen.prompt_index.tolist()], gen.prompt_index + share.start
@@ -125,6 +127,11 @@ class Trainer:
             correct=torch.tensor([bool(i["correct"]) for i in infos]), sampler_logprobs=gen.logprobs,
             planning_mask=planning, texts=tuple(gen.texts), problem_ids=tuple(row_ids), ref_logprobs=ref,
         )  # fmt: skip
+
+    def _sampling(self) -> contextlib.AbstractContextManager:
+        """Where the policy samples: under FSDP2 the ``hf`` engine runs this model, whose parameters are gathered
+        for the duration; vLLM samples from its own copy of the weights."""
+        return self.layout.gathered() if self.policy.engine.name == "hf" else contextlib.nullcontext()
 
     def _score(self, policy: Policy, input_ids, attention_mask, prompt_length: int) -> TokenScores:
         cfg = self.config
@@ -158,8 +165,7 @@ class Trainer:
                 continue
             self.optimizer.step()
             result.update(loss=loss_sum, clip_frac=clip_sum, grad_norm=grad_norm)
-        with self.layout.gathered():
-            self.policy.engine.load_weights(self.policy.model)
+        self.policy.engine.load_weights(self.policy.model)
         scores = first if batch.old_logprobs is None else TokenScores(batch.old_logprobs, batch.entropy)
         return UpdateResult(**result, scores=scores)
 
@@ -239,7 +245,7 @@ class Trainer:
         first, samples = cfg.env_kwargs["num_problems"], cfg.heldout_samples
         mine = range(first + self.dist.rank, first + cfg.heldout_problems, self.dist.world_size)  # every W-th
         seed = self.dist.seed(cfg.seed, self.step, SeedPurpose.HELDOUT)
-        with self.layout.gathered():
+        with self._sampling():
             counts = heldout_counts(self.policy, self.env, mine, self.sampling, samples, seed) if mine else (0, 0, 0)
         row = {"step": self.step, **heldout_row(*map(round, self.dist.sum(counts)), samples)}
         if self.run_dir is not None and self.dist.is_main:
@@ -307,8 +313,7 @@ class Trainer:
         run = RunConfig.from_dict(ckpt.state["run_config"])
         trainer = cls(run.make_agent(), replace(run.train, **overrides), run_dir=run_dir)
         restore_checkpoint(ckpt, trainer.policy.model, trainer.optimizer)
-        with trainer.layout.gathered():
-            trainer.policy.engine.load_weights(trainer.policy.model)
+        trainer.policy.engine.load_weights(trainer.policy.model)
         perplexity0 = ckpt.state["perplexity0"]
         trainer.step, trainer.perplexity0 = ckpt.state["step"], tuple(perplexity0) if perplexity0 else None
         if trainer.dist.is_main:

@@ -141,6 +141,13 @@ class VLLMEngine:
 
     @torch.no_grad()
     def load_weights(self, model) -> None:
-        """Push ``model``'s whole state dict into the engine (in place, no disk), then drop cached prefixes."""
-        self.llm.collective_rpc("reload_weights", kwargs={"weights_iterator": list(model.state_dict().items())})
+        """Push ``model``'s whole state dict into the engine (in place, no disk), then drop cached prefixes.
+
+        The state dict has whole tensors also when the trainer shards ``model`` with FSDP2 (then this is a
+        collective: every rank pushes into its own engine at the same time).
+        """
+        from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
+
+        weights = get_model_state_dict(model, options=StateDictOptions(full_state_dict=True))
+        self.llm.collective_rpc("reload_weights", kwargs={"weights_iterator": list(weights.items())})
         self.llm.reset_prefix_cache()
