@@ -48,6 +48,7 @@ def main(args: argparse.Namespace) -> int:
     from hicra.agents import Trainer
     from hicra.agents.distributed import teardown
 
+    trainer = None
     try:
         if args.resume:
             trainer = Trainer.resume(args.resume, **({"steps": args.steps} if args.steps else {}))
@@ -58,7 +59,8 @@ def main(args: argparse.Namespace) -> int:
             trainer = Trainer(run.make_agent(), run.train, run_dir=run_dir)
         history = trainer.train(progress=not args.quiet)
     finally:
-        teardown()
+        if trainer is None or trainer.policy.engine.name == "hf":
+            teardown()  # an in-process vLLM engine leaves the process group itself, at exit
     if history and trainer.dist.is_main:
         last = history[-1]
         print(f"{trainer.agent.name}: step {last.step}, accuracy {last.accuracy:.3f}, run in {run_dir}")

@@ -8,6 +8,9 @@ step's metrics over the global batch.
 ``runs OUT_DIR SPEC_JSON``: a straight run of ``steps`` steps and a run of ``steps // 2`` steps (to be resumed by the
 test with ``hicra train --resume``) of HICRA, both from ``{"agent": {AgentConfig fields}, "train": {TrainConfig
 fields}}``.
+
+``vllm OUT_DIR PARALLELISM``: a trainer sampling with the vllm engine; each rank writes ``rank-R.json`` with how far
+its engine's log-probs are from the trainer's before and after one update, and how far that update moved them.
 """
 
 from __future__ import annotations
@@ -48,6 +51,32 @@ def one_update(name: str, agent_kwargs: dict, config: TrainConfig, batch) -> dic
     return {"params": params, "grads": grads, "metrics": asdict(metrics)}
 
 
+def engine_gap(trainer: Trainer, seed: int) -> tuple[float, torch.Tensor, object]:
+    """Max |sampler - trainer| log-prob over a fresh sample of this rank's engine; the trainer's log-probs; the
+    sample."""
+    prompts = [f"What is {a} + {b}?" for a, b in [(3, 4), (10, 2)]]
+    gen = trainer.policy.generate(prompts, num_samples=4, sampling=trainer.sampling, seed=seed)
+    with torch.no_grad():
+        logprobs, _ = trainer.policy.token_logprobs(gen.input_ids, gen.attention_mask, gen.prompt_length)
+    return float((logprobs - gen.logprobs).abs().max()), logprobs, gen
+
+
+def vllm_update(out: Path, parallelism: str) -> None:
+    config = TrainConfig(prompts_per_step=2, group_size=4, max_new_tokens=12, micro_batch_size=4, lr=1e-2,
+                         engine="vllm", vllm_kv_cache_gib=0.25, parallelism=parallelism)  # fmt: skip
+    trainer = Trainer(make_agent("grpo"), config)
+    rank = trainer.dist.rank
+    before, old, sample = engine_gap(trainer, seed=1_000 * (rank + 1))  # far apart: vLLM seeds sample j with s + j
+    batch = trainer.rollout({})
+    batch = replace(batch, rewards=torch.arange(len(batch)).remainder(2).float())  # a learning signal in every group
+    update = trainer.update(batch, trainer.agent.credit(batch, torch.Generator()))
+    with torch.no_grad():
+        new, _ = trainer.policy.token_logprobs(sample.input_ids, sample.attention_mask, sample.prompt_length)
+    after, _, _ = engine_gap(trainer, seed=1_000 * (rank + 1) + 500)
+    result = {"before": before, "after": after, "moved": float((new - old).abs().max()), "grad_norm": update.grad_norm}
+    (out / f"rank-{rank}.json").write_text(json.dumps(result))
+
+
 def main() -> None:
     mode, *args = sys.argv[1:]
     if mode == "update":
@@ -61,6 +90,9 @@ def main() -> None:
         Trainer(make_agent("hicra", **spec["agent"]), config, run_dir=out / "straight").train(progress=False)
         half = replace(config, steps=config.steps // 2)
         Trainer(make_agent("hicra", **spec["agent"]), half, run_dir=out / "resumed").train(progress=False)
+    elif mode == "vllm":
+        vllm_update(Path(args[0]), args[1])
+        return  # the engine leaves the process group itself, at exit
     else:
         raise SystemExit(f"unknown mode {mode!r}")
     torch.distributed.destroy_process_group()

@@ -12,6 +12,7 @@ The 2-process tests run ``tests/agents/distributed_worker.py`` or the ``hicra`` 
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import signal
@@ -272,3 +273,15 @@ def test_a_batch_that_does_not_split_over_the_ranks_stops_the_command_with_one_l
     assert done.returncode != 0
     line = "hicra train: error: prompts_per_step: expected a multiple of the world size 2"
     assert done.stdout.count(line) == 2, done.stdout[-3000:]  # each rank says it once
+
+
+@pytest.mark.vllm
+@pytest.mark.skipif(importlib.util.find_spec("vllm") is None, reason="vllm is not installed here (see .venv-vllm)")
+@pytest.mark.parametrize("parallelism", ["ddp", "fsdp"])
+def test_each_ranks_vllm_engine_samples_from_the_trainers_weights_after_an_update(tmp_path, parallelism, batch):
+    done = torchrun(str(WORKER), "vllm", str(tmp_path), parallelism, timeout=600)
+    assert done.returncode == 0, done.stdout[-4000:]
+    for rank in (0, 1):
+        result = json.loads((tmp_path / f"rank-{rank}.json").read_text())
+        assert result["grad_norm"] > 0 and result["moved"] > 1e-2, result  # the update moved the log-probs
+        assert result["before"] < 1e-3 and result["after"] < 1e-3, result  # and the engine followed it
