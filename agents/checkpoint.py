@@ -115,6 +115,26 @@ def save_sharded_checkpoint(
     return final
 
 
+def save_run_checkpoint(
+    run_dir: Path,
+    step: int,
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    state: dict,
+    keep: int,
+    *,
+    sharded: bool,
+    dist,
+) -> Path:
+    """A training run's checkpoint: every rank its shards (``sharded``, FSDP2), else rank 0 the whole model; every
+    rank calls it and returns the checkpoint's folder."""
+    if sharded:
+        return save_sharded_checkpoint(run_dir, step, model, optimizer, state, keep)
+    path = save_checkpoint(run_dir, step, model, optimizer, state, keep) if dist.is_main else None
+    dist.barrier()
+    return path or Path(run_dir) / "checkpoints" / f"step-{step:06d}"
+
+
 def _publish(root: Path, tmp: Path, step: int, state: dict, keep: int) -> Path:
     """Add ``state.json`` to the written ``tmp``, rename it to ``step-N`` and point ``latest`` at it."""
     final = root / f"step-{step:06d}"

@@ -9,6 +9,7 @@ import torch
 
 from .policy import Policy
 from .sampling import SamplingConfig
+from .seeds import SeedPurpose
 
 
 def heldout_accuracy(
@@ -51,3 +52,14 @@ def heldout_counts(
     _, infos = env.get_wrapper_attr("evaluate")(rows, gen.texts)
     correct = torch.tensor([bool(info["correct"]) for info in infos]).view(len(prompts), samples)
     return int(correct.sum()), int(correct.any(dim=1).sum()), len(prompts)
+
+
+def evaluate_heldout(policy: Policy, env: gym.Env, config, sampling: SamplingConfig, step: int, dist) -> dict:
+    """The ``heldout.jsonl`` row of training step ``step``: ``config.heldout_problems`` problems right after the
+    training set (``env_kwargs["num_problems"]``), ``config.heldout_samples`` each; under torchrun every rank
+    takes every W-th problem and the counts are summed."""
+    first, samples = config.env_kwargs["num_problems"], config.heldout_samples
+    mine = range(first + dist.rank, first + config.heldout_problems, dist.world_size)
+    seed = dist.seed(config.seed, step, SeedPurpose.HELDOUT)
+    counts = heldout_counts(policy, env, mine, sampling, samples, seed) if mine else (0, 0, 0)
+    return {"step": step, **heldout_row(*map(round, dist.sum(counts)), samples)}

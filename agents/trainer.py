@@ -35,8 +35,9 @@ import hicra_env  # noqa: F401  (registers the hicra/* ids)
 
 from . import distributed, parallel
 from .base import Agent, Credit
-from .checkpoint import load_checkpoint, restore_checkpoint, save_checkpoint, save_sharded_checkpoint
-from .heldout import heldout_counts, heldout_row
+from .checkpoint import load_checkpoint, restore_checkpoint, save_run_checkpoint
+from .heldout import evaluate_heldout
+from .micro_batches import accumulate_gradients
 from .planning import StrategicGrams
 from .policy import Policy
 from .records import StepMetrics, UpdateResult, append_jsonl, next_perplexity0, step_metrics, truncate_jsonl
@@ -154,7 +155,10 @@ class Trainer:
         for epoch in range(cfg.ppo_epochs):
             self.optimizer.zero_grad(set_to_none=True)
             order = torch.randperm(n, generator=generator)
-            loss_sum, clip_sum, finite = self._accumulate(batch, credit, order, first if epoch == 0 else None)
+            loss_sum, clip_sum, finite = accumulate_gradients(
+                self.policy, self.agent, self.layout, self.dist, batch, credit, order,
+                micro_batch_size=cfg.micro_batch_size, temperature=cfg.temperature, first=first if epoch == 0 else None,
+            )  # fmt: skip
             finite = self.dist.all(finite)
             loss_sum, clip_sum = self.dist.sum([loss_sum, clip_sum])
             grad_norm = self.layout.clip_grad_norm(params, cfg.max_grad_norm) if finite else math.nan
@@ -168,40 +172,6 @@ class Trainer:
         self.policy.engine.load_weights(self.policy.model)
         scores = first if batch.old_logprobs is None else TokenScores(batch.old_logprobs, batch.entropy)
         return UpdateResult(**result, scores=scores)
-
-    def _accumulate(
-        self, batch: RolloutBatch, credit: Credit, order: torch.Tensor, first: TokenScores | None
-    ) -> tuple[float, float, bool]:
-        """Forward and backward over this rank's micro-batches; ``(loss, clip_frac, finite)`` of its share.
-
-        Each micro-batch's loss is weighted by its share of the global batch's response tokens (``token_mean``) or
-        rows, times the world size W, since DDP and FSDP2 average gradients over the ranks. Every rank runs the same
-        number of backward passes (they synchronise): after a non-finite loss, a zero one. ``first`` collects the
-        log-probs and entropy of the sampled tokens.
-        """
-        cfg, world = self.config, self.dist.world_size
-        total_tokens, rows_total = batch.response_mask.sum().clamp(min=1), len(batch)
-        if self.dist.active:
-            tokens, rows = self.dist.sum([int(batch.response_mask.sum()), len(batch)])
-            total_tokens, rows_total = torch.tensor(max(int(tokens), 1)), int(rows)
-        chunks = order.split(cfg.micro_batch_size)
-        loss_sum, clip_sum, finite = 0.0, 0.0, True
-        for i, rows in enumerate(chunks):
-            sub = batch.select(rows)
-            with self.layout.sync_grads(i == len(chunks) - 1):
-                lp, ent = self.policy.token_logprobs(
-                    sub.input_ids, sub.attention_mask, sub.prompt_length, temperature=cfg.temperature, with_entropy=True
-                )
-                if first is not None:
-                    first.logprobs[rows], first.entropy[rows] = lp.detach(), ent.detach()
-                loss, stats = self.agent.loss(sub, lp, credit.advantages[rows], ent)
-                share = sub.response_mask.sum() / total_tokens
-                weight = float(share if self.agent.config.aggregation == "token_mean" else len(rows) / rows_total)
-                finite = finite and bool(torch.isfinite(loss))
-                ((loss if finite else lp.sum() * 0.0) * (weight * world)).backward()
-            if finite:
-                loss_sum, clip_sum = loss_sum + weight * float(loss.detach()), clip_sum + weight * stats["clip_frac"]
-        return loss_sum, clip_sum, finite
 
     # ------------------------------------------------------------------- loop
     def train_step(self) -> StepMetrics:
@@ -239,15 +209,10 @@ class Trainer:
 
     def evaluate_heldout(self) -> dict | None:
         """Accuracy on the held-out problems (``config.heldout_problems``), logged to ``heldout.jsonl``."""
-        cfg = self.config
-        if not cfg.heldout_problems:
+        if not self.config.heldout_problems:
             return None
-        first, samples = cfg.env_kwargs["num_problems"], cfg.heldout_samples
-        mine = range(first + self.dist.rank, first + cfg.heldout_problems, self.dist.world_size)  # every W-th
-        seed = self.dist.seed(cfg.seed, self.step, SeedPurpose.HELDOUT)
         with self._sampling():
-            counts = heldout_counts(self.policy, self.env, mine, self.sampling, samples, seed) if mine else (0, 0, 0)
-        row = {"step": self.step, **heldout_row(*map(round, self.dist.sum(counts)), samples)}
+            row = evaluate_heldout(self.policy, self.env, self.config, self.sampling, self.step, self.dist)
         if self.run_dir is not None and self.dist.is_main:
             append_jsonl(self.run_dir / "heldout.jsonl", row)
         return row
@@ -294,12 +259,10 @@ class Trainer:
             raise ValueError("save: this trainer has no run_dir; pass run_dir= to Trainer to checkpoint")
         state = {"perplexity0": self.perplexity0, "run_config": self.run_config.to_dict()}
         self._last_save = time.monotonic()
-        args = (self.run_dir, self.step, self.policy.model, self.optimizer, state, self.config.keep_checkpoints)
-        if self.layout.kind == "fsdp":
-            return save_sharded_checkpoint(*args)  # every rank writes its shards
-        path = save_checkpoint(*args) if self.dist.is_main else self.run_dir / "checkpoints" / f"step-{self.step:06d}"
-        self.dist.barrier()
-        return path
+        return save_run_checkpoint(
+            self.run_dir, self.step, self.policy.model, self.optimizer, state, self.config.keep_checkpoints,
+            sharded=self.layout.kind == "fsdp", dist=self.dist,
+        )  # fmt: skip
 
     @classmethod
     def resume(cls, run_dir: str | Path, **overrides) -> Trainer:
