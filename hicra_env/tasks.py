@@ -17,6 +17,10 @@ from .sources.files import file_source
 from .sources.hub import HUB_DATASETS, hub_source
 from .sources.procedural import FAMILIES, ProceduralSource
 
+MINIATURE = ("chain", "undo", "cycle", "seats")
+"""Families of ``hicra/Miniature-v0`` (:mod:`hicra_env.sources.miniature`): index ``i`` is family ``i % 4``, so a
+training set of ``num_problems`` (a multiple of 4) holds each family equally often."""
+
 
 @dataclass(frozen=True)
 class Task:
@@ -54,6 +58,9 @@ TASKS: dict[str, Task] = {
         _procedural("Series", ("series",), "sums made easy by pairing, patterns or telescoping"),
         _procedural("WorkBackwards", ("backwards",), "undo a chain of operations"),
         _procedural("Counting", ("counting",), "complementary counting"),
+        _procedural(
+            "Miniature", MINIATURE, "strategy miniature: chain, undo, cycle, seats in turn, two strategies each"
+        ),
         _procedural("Procedural", tuple(FAMILIES), "all procedural families in turn"),
         *(Task(key, hub=key, description=f"hub dataset {spec.path}") for key, spec in HUB_DATASETS.items()),
     )

@@ -4,14 +4,18 @@ Hugging Face hub datasets loaded lazily (:mod:`.hub`). All implement :class:`.ba
 from __future__ import annotations
 
 from .base import DataFileError, HubUnavailableError, ListSource, ProblemSource, UnknownProblemError
-from .procedural import FAMILIES, ProceduralSource
+from .procedural import FAMILIES, ProceduralSource, strategy_solutions
+from .strategies import STRATEGIES, Strategy
 
 __all__ = [
     "FAMILIES",
+    "STRATEGIES",
     "DataFileError",
     "HubUnavailableError",
     "ListSource",
     "ProblemSource",
     "ProceduralSource",
+    "Strategy",
     "UnknownProblemError",
+    "strategy_solutions",
 ]

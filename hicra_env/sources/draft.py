@@ -7,11 +7,16 @@ from typing import NamedTuple
 
 
 class Draft(NamedTuple):
-    """A generated problem before it gets an id: question, gold answer, worked solution (ends in \\boxed{})."""
+    """A generated problem before it gets an id: question, gold answer, worked solution (ends in \\boxed{}).
+
+    ``strategies`` holds ``(strategy name, worked solution)`` for every strategy of a strategy family
+    (:mod:`hicra_env.sources.strategies`), the one ``solution`` follows among them; empty for other families.
+    """
 
     problem: str
     answer: str
     solution: str
+    strategies: tuple[tuple[str, str], ...] = ()
 
 
 def latex_number(value: Fraction | int) -> str:

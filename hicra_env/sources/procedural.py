@@ -20,6 +20,7 @@ from .backwards import backwards, counting
 from .base import UnknownProblemError
 from .draft import Draft
 from .fractions_family import fractions
+from .miniature import chain, cycle, seats, undo
 from .modular import modular
 from .shortcuts import series, shortcuts
 from .word_problems import word
@@ -64,6 +65,12 @@ class Family:
         draft = self.generate(random.Random(pid), difficulty)
         return Problem(pid, draft.problem, draft.answer, draft.solution, str(difficulty), self.name)
 
+    def strategy_solutions(self, difficulty: int, seed: int) -> dict[str, str]:
+        """Every strategy's worked solution of problem ``f"{name}-d{difficulty}-{seed}"`` by strategy name, the
+        one ``Problem.solution`` holds first; ``{}`` for a family with no strategies."""
+        self.check_difficulty(difficulty)
+        return dict(self.generate(random.Random(f"{self.name}-d{difficulty}-{seed}"), difficulty).strategies)
+
 
 FAMILIES: dict[str, Family] = {
     f.name: f
@@ -78,6 +85,10 @@ FAMILIES: dict[str, Family] = {
         Family("series", series, 4, strategy=True),
         Family("backwards", backwards, 4, strategy=True),
         Family("counting", counting, 4, strategy=True),
+        Family("chain", chain, 3, strategy=True),
+        Family("undo", undo, 3, strategy=True),
+        Family("cycle", cycle, 2, strategy=True),
+        Family("seats", seats, 2, strategy=True),
     )
 }
 """Every procedural family by name."""
@@ -104,6 +115,17 @@ def parse_problem_id(problem_id: str, families: Sequence[str]) -> tuple[Family, 
             f"and seed below {NUM_SEEDS}"
         )
     return family, difficulty, seed
+
+
+def strategy_solutions(problem_id: str) -> dict[str, str]:
+    """Every strategy's worked solution of a procedural problem, by strategy name (:mod:`.strategies`), the one
+    its ``Problem.solution`` holds first; ``{}`` when its family has a single worked solution.
+
+    ``strategy_solutions("undo-d1-7")`` -> ``{"backward": "We work our way back from ...", "forward": ...}``.
+    Raises :class:`UnknownProblemError` for an id that is not procedural.
+    """
+    family, difficulty, seed = parse_problem_id(problem_id, list(FAMILIES))
+    return family.strategy_solutions(difficulty, seed)
 
 
 class ProceduralSource:

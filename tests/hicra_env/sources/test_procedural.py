@@ -139,6 +139,34 @@ def solve_counting(text: str) -> Fraction:
     return Fraction(sum(1 for s in subsets if any(e < marked for e in s)))
 
 
+def _add_subtract(said: str) -> list[int]:
+    return [int(c) if op == "add" else -int(c) for op, c in re.findall(r"(add|subtract) (\d+)", said)]
+
+
+def solve_chain(text: str) -> Fraction:
+    start, said = re.fullmatch(r"Start with (\d+), (.+)\. What is the result\?", text).groups()
+    return Fraction(int(start) + sum(_add_subtract(said)))
+
+
+def solve_undo(text: str) -> Fraction:
+    said, result = re.fullmatch(r"I think of a number, (.+), and get (\d+)\. What was my number\?", text).groups()
+    starts = [x for x in range(-100, 201) if x + sum(_add_subtract(said)) == int(result)]  # brute force
+    assert len(starts) == 1, (text, starts)
+    return Fraction(starts[0])
+
+
+def solve_cycle(text: str) -> Fraction:
+    block, n = re.fullmatch(r"The digits ([\d, ]+) repeat forever: .* What is digit number (\d+)\?", text).groups()
+    digits = block.split(", ") * 100  # brute force: write the sequence out
+    return Fraction(int(digits[int(n) - 1]))
+
+
+def solve_seats(text: str) -> Fraction:
+    total, empty = re.fullmatch(r"A row has (\d+) seats\. Seats? ([\d, and]+) (?:is|are) empty.*", text).groups()
+    empty_seats = {int(s) for s in re.findall(r"\d+", empty)}
+    return Fraction(sum(1 for seat in range(1, int(total) + 1) if seat not in empty_seats))
+
+
 SOLVERS = {
     "arithmetic": solve_arithmetic,
     "multiplication": solve_compute,
@@ -150,6 +178,10 @@ SOLVERS = {
     "series": solve_series,
     "backwards": solve_backwards,
     "counting": solve_counting,
+    "chain": solve_chain,
+    "undo": solve_undo,
+    "cycle": solve_cycle,
+    "seats": solve_seats,
 }
 
 
