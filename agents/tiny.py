@@ -1,29 +1,29 @@
-"""The tiny policy: a small Llama with its own BPE tokenizer, warm-started on procedural worked solutions.
+"""The tiny policy: a 0.5M-parameter Llama with its own BPE tokenizer, warm-started on the strategy miniature.
 
-Everything is built in-process from a :class:`TinyRecipe` (no download): the env poses problems through its public
-API (``gymnasium.make(env_id)``, ``reset``, ``problem(id)``), a byte-level BPE tokenizer is trained on the prompts
-and solutions, and a short teacher-forced warm start (loss on the solution tokens and EOS) gives the model some,
-far from perfect, procedural competence.
+The default recipe's build ships as package data (``hicra/agents/data/tiny/``, about 2 MB, sha256 in
+:data:`SHIPPED_SHA256`): the ``tiny`` preset loads it with no build step. ``python -m hicra.agents.tiny --rebuild
+--out DIR`` rebuilds it from :class:`TinyRecipe` (about 7 minutes on one core; bit-for-bit on the same platform,
+library versions and thread count) and compares the hashes. Other recipes build on first use into
+``$HICRA_CACHE/tiny-<recipe hash>``.
 
-The warm-start data mixes two strategies, as a base model's samples do: a share ``direct_fraction`` of the
-problems is answered at once (``The answer is \\boxed{9}.``), the rest with the env's worked solution opened by a
-planning phrase (``Let's break it down: 7 + 5 = 12, 12 - 3 = 9. The answer is \\boxed{9}.``; "let's" and "break it
-down" are Strategic Grams). The policy therefore starts undecided between the two at its first tokens, working
-the steps out is the better strategy for a 2-layer model, and RL has a strategic choice to sharpen besides the
-arithmetic itself: the two phases of the paper in miniature, and planning tokens for HICRA to credit.
-
-The result is saved with ``save_pretrained`` into
-``$HICRA_CACHE/tiny-<hash of the recipe>`` atomically, so later loads are fast.
+The build poses problems through the envs' public API, trains a byte-level BPE tokenizer, and warm-starts by
+teacher forcing (loss on solution tokens and EOS). Each problem of a strategy family appears once per strategy
+(:func:`hicra_env.sources.strategy_solutions`), so the policy starts undecided among the strategies of
+``hicra/Miniature-v0`` (about half its openings pick the wrong one), and the short warm start leaves its arithmetic
+imperfect: RL has the procedure and the choice of strategy to learn. Problems with one worked solution
+(``hicra/Arithmetic-v0``) are answered directly (share ``direct_fraction``) or worked after ``planning_phrase``.
 """
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import logging
 import math
 import random
 from dataclasses import asdict, dataclass
+from importlib import resources
 from pathlib import Path
 
 import torch
@@ -32,21 +32,29 @@ from .model_cache import cached_dir
 
 logger = logging.getLogger(__name__)
 
-RECIPE_VERSION = 2
+RECIPE_VERSION = 3
 """Bumped whenever the build code changes what a recipe produces (invalidates cached builds)."""
 EOS, PAD, BOS = "<|endoftext|>", "<|pad|>", "<|bos|>"
+RECIPE_FILE = "hicra_tiny_recipe.json"
+SHIPPED_SHA256: dict[str, str] = {
+    "config.json": "2f9410c0ff815ecc905995b8db06bf8428ca1507d64035763e1c58f1708609da",
+    "generation_config.json": "7422e2a1c4cd746e64d3d3c615d8bcc7bddf5e334d1683abe437493ceb17bb07",
+    "hicra_tiny_recipe.json": "4002c51395fb1e211a885b616edd50bdf1fc490026382c694094f8310a13a223",
+    "model.safetensors": "0a7aa31fc94f3e0054ffd5a1acc25d2440b409a6fdc8386188f8e626d1ffe3b5",
+    "tokenizer.json": "f58acc41126c01e3076d59b82947b3976e07a8aad027830d7967e5232a0b847c",
+    "tokenizer_config.json": "d23d139f95ef54e7317a2b81cb3cdbc2f515170c199a1ad3095a981b7b7c00c4",
+}
+"""sha256 of every file of the shipped default build (``hicra/agents/data/tiny/``), by file name."""
 
 
 @dataclass(frozen=True)
 class TinyRecipe:
     """Everything that determines the tiny policy; its hash names the cache directory."""
 
-    env_id: str = "hicra/Arithmetic-v0"
-    """The task whose prompts and worked solutions make the tokenizer corpus and the warm-start data."""
+    envs: tuple[tuple[str, int], ...] = (("hicra/Miniature-v0", 3000), ("hicra/Arithmetic-v0", 600))
+    """``(env id, distinct problems)`` drawn (``reset`` from ``seed``) for the tokenizer and the warm start."""
     template: str | None = None
-    """Prompt template passed to the env (None: the env's default)."""
-    num_problems: int = 3000
-    """Distinct problems drawn (``reset`` from ``seed``) for the tokenizer and the warm start."""
+    """Prompt template passed to every env (None: the env's default)."""
     vocab_size: int = 512
     """BPE vocabulary size including the 256 byte tokens and the 3 special tokens."""
     hidden_size: int = 128
@@ -54,20 +62,24 @@ class TinyRecipe:
     num_heads: int = 4
     intermediate_size: int = 384
     max_positions: int = 512
-    steps: int = 1500
-    """Warm-start optimiser steps (AdamW, warm-up then cosine decay); about 5 minutes on 2 cores."""
+    steps: int = 1200
+    """Warm-start optimiser steps (AdamW, warm-up then cosine decay). 1200 leaves the arithmetic imperfect: with
+    the working strategy, about 0.25 (cycle) to 0.85 (seats) of answers right at temperature 1."""
     batch_size: int = 32
     lr: float = 3e-3
     seed: int = 0
     direct_fraction: float = 0.5
-    """Share of warm-start problems answered directly (no working); the rest get ``planning_phrase`` + solution."""
-    planning_phrase: str = "Let's break it down: "
-    """Opens every worked solution of the warm start ("" keeps the env's solutions unchanged)."""
+    """Share of the problems whose family has one worked solution (Arithmetic) answered directly, with no working
+    (``The answer is \\boxed{9}.``); the rest get ``planning_phrase`` + the env's worked solution."""
+    planning_phrase: str = "Let's break this down: "
+    """Opens the worked solution of a problem whose family has one (the ``forward`` strategy's opener)."""
 
     def __post_init__(self) -> None:
-        for name in ("num_problems", "hidden_size", "num_layers", "num_heads", "intermediate_size", "batch_size"):
+        for name in ("hidden_size", "num_layers", "num_heads", "intermediate_size", "batch_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"TinyRecipe.{name} must be >= 1, got {getattr(self, name)}")
+        if not self.envs or any(len(e) != 2 or not isinstance(e[1], int) or e[1] < 1 for e in self.envs):
+            raise ValueError(f"TinyRecipe.envs must be non-empty (env id, problems >= 1) pairs, got {self.envs!r}")
         if self.steps < 0:
             raise ValueError(f"TinyRecipe.steps must be >= 0, got {self.steps}")
         if self.vocab_size < 260:
@@ -81,51 +93,84 @@ class TinyRecipe:
         if not 0.0 <= self.direct_fraction <= 1.0:
             raise ValueError(f"TinyRecipe.direct_fraction must be in [0, 1], got {self.direct_fraction}")
 
+    def to_dict(self) -> dict:
+        """The recipe and the build code version, as JSON-ready values (what the build writes to its recipe file)."""
+        return {**asdict(self), "envs": [list(e) for e in self.envs], "version": RECIPE_VERSION}
+
     def key(self) -> str:
         """Short stable hash of the recipe and the build code version."""
-        blob = json.dumps({**asdict(self), "version": RECIPE_VERSION}, sort_keys=True)
-        return hashlib.sha256(blob.encode()).hexdigest()[:12]
+        return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:12]
+
+
+def shipped_dir() -> Path:
+    """The folder of the shipped default build inside the installed package."""
+    return Path(str(resources.files("hicra.agents") / "data" / "tiny"))
 
 
 def tiny_dir(recipe: TinyRecipe | None = None) -> Path:
-    """The cached tiny policy directory for ``recipe`` (default recipe), built on first use."""
+    """The tiny policy directory for ``recipe``: the shipped build for the default recipe, else a cached build."""
     recipe = recipe or TinyRecipe()
+    if recipe == TinyRecipe() and (shipped_dir() / RECIPE_FILE).is_file():
+        return shipped_dir()
     return cached_dir(f"tiny-{recipe.key()}", lambda out: build_tiny(recipe, out))
 
 
-def direct_answer(answer: str) -> str:
-    """The warm start's direct strategy: the final answer with no working."""
-    return f"The answer is \\boxed{{{answer}}}."
+def file_hashes(folder: Path) -> dict[str, str]:
+    """sha256 hex digest of every file directly in ``folder``, by file name."""
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir()) if p.is_file()}
 
 
 def worked_examples(recipe: TinyRecipe) -> list[tuple[str, str]]:
-    """``(prompt, solution)`` pairs for ``num_problems`` distinct problems, prompts exactly as the env poses them.
+    """``(prompt, solution)`` pairs, prompts exactly as the envs pose them.
 
-    Problem ``i`` is answered directly when ``random.Random(recipe.seed).random() < direct_fraction`` on its draw
-    ``i``; otherwise its solution is ``planning_phrase`` + the env's worked solution.
+    For each ``(env id, count)`` of ``recipe.envs``: ``count`` distinct problems drawn by ``reset`` (seeded with
+    ``recipe.seed``); a problem of a strategy family yields one pair per strategy, any other problem one pair
+    with ``planning_phrase`` + its worked solution.
     """
     import gymnasium as gym
 
     import hicra_env  # noqa: F401  (registers the hicra/* ids)
 
     kwargs = {} if recipe.template is None else {"template": recipe.template}
-    env = gym.make(recipe.env_id, **kwargs)
-    seen: dict[str, tuple[str, str]] = {}
+    examples: list[tuple[str, str]] = []
     choose = random.Random(recipe.seed)
-    prompt, info = env.reset(seed=recipe.seed)
-    for _ in range(recipe.num_problems * 20):
-        if info["problem_id"] not in seen:
-            problem = env.unwrapped.problem(info["problem_id"])
-            if problem.solution is None:
-                raise ValueError(f"{recipe.env_id} problem {problem.id} has no worked solution to warm-start on")
-            direct = choose.random() < recipe.direct_fraction
-            solution = direct_answer(problem.answer) if direct else recipe.planning_phrase + problem.solution
-            seen[problem.id] = (prompt, solution)
-            if len(seen) == recipe.num_problems:
-                break
-        prompt, info = env.reset()
-    env.close()
-    return list(seen.values())
+    for env_id, count in recipe.envs:
+        env = gym.make(env_id, **kwargs)
+        seen: set[str] = set()
+        prompt, info = env.reset(seed=recipe.seed)
+        for _ in range(count * 20):
+            if info["problem_id"] not in seen:
+                seen.add(info["problem_id"])
+                examples += [(prompt, s) for s in _worked(env, recipe, info["problem_id"], choose)]
+                if len(seen) == count:
+                    break
+            prompt, info = env.reset()
+        env.close()
+    return examples
+
+
+def direct_answer(answer: str) -> str:
+    """The direct strategy of problems with one worked solution: the final answer with no working."""
+    return f"The answer is \\boxed{{{answer}}}."
+
+
+def _worked(env, recipe: TinyRecipe, problem_id: str, choose: random.Random) -> list[str]:
+    """Every strategy's worked solution of a strategy family's problem; else the direct answer (with probability
+    ``direct_fraction``, drawn from ``choose``) or ``planning_phrase`` + the worked solution."""
+    from hicra_env.sources import UnknownProblemError, strategy_solutions
+
+    try:
+        strategies = list(strategy_solutions(problem_id).values())
+    except UnknownProblemError:  # not a procedural id (a data file, a hub dataset)
+        strategies = []
+    if strategies:
+        return strategies
+    problem = env.unwrapped.problem(problem_id)
+    if choose.random() < recipe.direct_fraction:
+        return [direct_answer(problem.answer)]
+    if problem.solution is None:
+        raise ValueError(f"problem {problem.id} has no worked solution to warm-start on")
+    return [recipe.planning_phrase + problem.solution]
 
 
 def train_tokenizer(texts: list[str], vocab_size: int):
@@ -239,9 +284,38 @@ def build_tiny(recipe: TinyRecipe, out: Path) -> None:
         logger.info("warm start: loss %.3f -> %.3f over %d steps", losses[0], losses[-1], len(losses))
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)
-    (out / "hicra_tiny_recipe.json").write_text(json.dumps({**asdict(recipe), "version": RECIPE_VERSION}, indent=1))
+    _portable_tokenizer_class(out / "tokenizer_config.json")
+    (out / RECIPE_FILE).write_text(json.dumps(recipe.to_dict(), indent=1) + "\n")
 
 
-if __name__ == "__main__":  # python -m hicra.agents.tiny: build (or find) the default tiny policy, print its folder
+def _portable_tokenizer_class(path: Path) -> None:
+    """Name the tokenizer class ``PreTrainedTokenizerFast``, which transformers 4.x and 5.x both load (5.x writes
+    its own ``TokenizersBackend``, unknown to 4.x)."""
+    config = json.loads(path.read_text())
+    config["tokenizer_class"] = "PreTrainedTokenizerFast"
+    path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m hicra.agents.tiny``: print the default tiny policy's folder; ``--rebuild --out DIR`` rebuilds
+    it from :class:`TinyRecipe` into ``DIR`` and prints each file's sha256 beside the shipped one."""
+    parser = argparse.ArgumentParser(prog="python -m hicra.agents.tiny", description=main.__doc__)
+    parser.add_argument("--rebuild", action="store_true", help="build the default recipe from scratch")
+    parser.add_argument("--out", type=Path, help="where --rebuild writes (a new or empty folder)")
+    args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    print(tiny_dir())
+    if not args.rebuild:
+        print(tiny_dir())
+        return
+    if args.out is None or (args.out.exists() and any(args.out.iterdir())):
+        parser.error(f"--rebuild needs --out: a new or empty folder, got {args.out}")
+    args.out.mkdir(parents=True, exist_ok=True)
+    torch.set_num_threads(1)  # the shipped build used one thread; matmul sums may differ with more
+    build_tiny(TinyRecipe(), args.out)
+    for name, digest in file_hashes(args.out).items():
+        same = "same as shipped" if SHIPPED_SHA256.get(name) == digest else "differs from shipped"
+        print(f"{digest}  {name}  ({same})")
+
+
+if __name__ == "__main__":
+    main()

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import importlib.util
+import json
+from pathlib import Path
 
 import pytest
 import torch
 
 from hicra.agents import presets
 from hicra.agents.model_cache import cache_root, cached_dir
-from hicra.agents.tiny import TinyRecipe
+from hicra.agents.tiny import RECIPE_FILE, TinyRecipe, shipped_dir
 
 
 def test_resolve_local_dir_and_hub_id(tmp_path):
@@ -31,12 +33,21 @@ def test_missing_path_and_empty_name(tmp_path):
         presets.resolve_model("  ")
 
 
-def test_tiny_preset_resolves_to_the_default_recipe_dir(tmp_path, monkeypatch):
+def test_tiny_preset_resolves_to_the_shipped_build_without_building(tmp_path, monkeypatch):
     monkeypatch.setenv("HICRA_CACHE", str(tmp_path))
+    monkeypatch.setattr("hicra.agents.tiny.build_tiny", lambda recipe, out: pytest.fail("built the tiny policy"))
+    path = Path(presets.resolve_model("tiny"))
+    assert path == shipped_dir() and path.parts[-3:] == ("agents", "data", "tiny")
+    assert json.loads((path / RECIPE_FILE).read_text())["version"] == TinyRecipe().to_dict()["version"]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_tiny_preset_builds_into_the_cache_when_the_shipped_files_are_missing(tmp_path, monkeypatch):
+    monkeypatch.setenv("HICRA_CACHE", str(tmp_path))
+    monkeypatch.setattr("hicra.agents.tiny.shipped_dir", lambda: tmp_path / "not-installed")
     built = []
     monkeypatch.setattr("hicra.agents.tiny.build_tiny", lambda recipe, out: built.append(recipe))
-    path = presets.resolve_model("tiny")
-    assert path == str(tmp_path / f"tiny-{TinyRecipe().key()}")
+    assert presets.resolve_model("tiny") == str(tmp_path / f"tiny-{TinyRecipe().key()}")
     assert built == [TinyRecipe()]
 
 
