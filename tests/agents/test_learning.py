@@ -15,12 +15,12 @@ def test_grpo_raises_the_success_rate_on_a_small_task():
         prompts_per_step=4,
         group_size=8,
         max_new_tokens=40,
-        lr=1e-3,
+        lr=2e-4,  # the tiny policy's arithmetic breaks under larger Adam steps (1e-3 loses it within 3 steps)
         seed=0,
     )
     trainer = Trainer(make_agent("grpo"), config)
     accuracy = [trainer.train_step().accuracy for _ in range(WINDOW)]
-    start = sum(accuracy) / WINDOW  # the first 5 steps: ~0.2 for the default tiny policy
+    start = sum(accuracy) / WINDOW  # the first 5 steps: ~0.3 for the default tiny policy
     threshold = max(0.5, start + 0.25)
     while trainer.step < MAX_STEPS and sum(accuracy[-WINDOW:]) / WINDOW < threshold:
         accuracy.append(trainer.train_step().accuracy)
