@@ -2,7 +2,7 @@
 
 The default recipe's build ships as package data (``hicra/agents/data/tiny/``, about 2 MB, sha256 in
 :data:`SHIPPED_SHA256`): the ``tiny`` preset loads it with no build step. ``python -m hicra.agents.tiny --rebuild
---out DIR`` rebuilds it from :class:`TinyRecipe` (about 7 minutes on one core; bit-for-bit on the same platform,
+--out DIR`` rebuilds it from :class:`TinyRecipe` (about 7 CPU-minutes on one thread; bit-for-bit on the same platform,
 library versions and thread count) and compares the hashes. Other recipes build on first use into
 ``$HICRA_CACHE/tiny-<recipe hash>``.
 
@@ -64,7 +64,7 @@ class TinyRecipe:
     max_positions: int = 512
     steps: int = 1200
     """Warm-start optimiser steps (AdamW, warm-up then cosine decay). 1200 leaves the arithmetic imperfect: with
-    the working strategy, about 0.25 (cycle) to 0.85 (seats) of answers right at temperature 1."""
+    the working strategy, about 0.2 (cycle) to 0.85 (seats) of answers right at temperature 1."""
     batch_size: int = 32
     lr: float = 3e-3
     seed: int = 0
