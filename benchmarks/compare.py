@@ -33,7 +33,7 @@ from .runs import find_runs
 
 log = logging.getLogger(__name__)
 
-DEFAULT_PRESET = "arithmetic"
+DEFAULT_PRESET = "miniature"
 STUDY_KEYS = ("study_agents", "study_seeds")
 """Keys of a preset's ``[compare]`` table that describe its full study (``hicra compare --study``)."""
 
