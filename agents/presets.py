@@ -73,7 +73,8 @@ PRESETS: dict[str, Callable[[], Path]] = {"tiny": _tiny_dir, "smollm2-135m-instr
 def resolve_model(name_or_path: str) -> str:
     """A preset name, a local model directory, or a hub id -> what ``from_pretrained`` should load.
 
-    Raises ``ValueError`` for a missing local path or a near-miss of a preset name ("did you mean ...").
+    Raises ``ValueError`` for a missing local path or a near-miss of a preset name (which would otherwise be taken
+    for a hub id).
     """
     if not isinstance(name_or_path, str) or not name_or_path.strip():
         raise ValueError(f"expected a preset name, model directory or hub id, got {name_or_path!r}")
@@ -85,10 +86,9 @@ def resolve_model(name_or_path: str) -> str:
     bare = "/" not in name_or_path  # "org/name" is a hub id, never a misspelt preset
     close = difflib.get_close_matches(name_or_path.lower(), list(PRESETS), n=1, cutoff=0.6) if bare else []
     if path.exists() or close or _looks_like_path(name_or_path):
-        hint = f"; did you mean {close[0]!r}?" if close else ""
         raise ValueError(
-            f"unknown model {name_or_path!r}: not a preset (one of {sorted(PRESETS)}) "
-            f"and not a directory holding a model{hint}"
+            f"unknown model {name_or_path!r}; expected one of: {', '.join(sorted(PRESETS))} (presets), a folder "
+            "holding a model or a hub id 'org/name'"
         )
     return name_or_path  # a Hugging Face hub id
 

@@ -159,7 +159,7 @@ class MathEnv(gym.Env[str, str]):
         return rewards, [_info(p, v) for p, v in zip(problems, verdicts)]
 
     def problem(self, problem_id: str) -> Problem:
-        """The problem with this id (procedural ids regenerate); ``UnknownProblemError`` says "did you mean"."""
+        """The problem with this id (procedural ids regenerate); else ``UnknownProblemError`` (a ``KeyError``)."""
         if not isinstance(problem_id, str):
             raise TypeError(f"problem_id must be a str, got {type(problem_id).__name__}")
         return self.source.lookup(problem_id)

@@ -8,7 +8,6 @@ Procedural tasks (the embedded default, no network, no files) draw from one or m
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,12 +68,10 @@ TASKS: dict[str, Task] = {
 
 
 def resolve_task(name: str) -> Task:
-    """The task called ``name`` (case-insensitive); ``ValueError`` with "did you mean" otherwise."""
+    """The task called ``name`` (case-insensitive); ``ValueError`` naming the tasks otherwise."""
     by_lower = {k.lower(): t for k, t in TASKS.items()}
     if not isinstance(name, str) or name.lower() not in by_lower:
-        close = difflib.get_close_matches(str(name), list(TASKS), n=1, cutoff=0.5)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise ValueError(f"unknown task {name!r}; expected one of {sorted(TASKS)}.{hint}")
+        raise ValueError(f"unknown task {name!r}; expected one of: {', '.join(TASKS)}")
     return by_lower[name.lower()]
 
 

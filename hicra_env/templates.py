@@ -13,7 +13,6 @@ A bare family name (``"boxed"``) picks its newest version. Users may pass their 
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 
 BOXED_INSTRUCTION = "Please reason step by step, and put your final answer within \\boxed{}."
@@ -88,6 +87,4 @@ def get_template(template: str | PromptTemplate) -> PromptTemplate:
     versions = [t for t in TEMPLATES.values() if t.name == template]
     if versions:
         return max(versions, key=lambda t: t.version)
-    close = difflib.get_close_matches(template, list(TEMPLATES), n=1)
-    hint = f" Did you mean {close[0]!r}?" if close else ""
-    raise ValueError(f"unknown prompt template {template!r}; expected one of {sorted(TEMPLATES)}.{hint}")
+    raise ValueError(f"unknown prompt template {template!r}; expected one of: {', '.join(sorted(TEMPLATES))}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Sequence
 from typing import Protocol, runtime_checkable
 
@@ -41,15 +40,17 @@ class ProblemSource(Protocol):
         ...
 
     def lookup(self, problem_id: str) -> Problem:
-        """The problem with this id; raises :class:`UnknownProblemError` with a "did you mean" hint."""
+        """The problem with this id; raises :class:`UnknownProblemError` naming the source."""
         ...
 
 
-def did_you_mean(problem_id: str, candidates: Iterable[str], *, source: str) -> UnknownProblemError:
-    """An :class:`UnknownProblemError` for ``problem_id`` listing the closest ``candidates``."""
-    close = difflib.get_close_matches(problem_id, list(candidates), n=3, cutoff=0.5)
-    hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-    return UnknownProblemError(f"unknown problem id {problem_id!r} in source {source!r}.{hint}")
+def unknown_problem(problem_id: str, candidates: Iterable[str], *, source: str) -> UnknownProblemError:
+    """An :class:`UnknownProblemError` for ``problem_id``, with the count of ``candidates`` and the first of them."""
+    ids = list(candidates)
+    example = f", such as {ids[0]!r}" if ids else ""
+    return UnknownProblemError(
+        f"unknown problem id {problem_id!r} in source {source!r}: expected one of its {len(ids)} ids{example}"
+    )
 
 
 class ListSource:
@@ -80,4 +81,4 @@ class ListSource:
         try:
             return self._problems[self._by_id[problem_id]]
         except KeyError:
-            raise did_you_mean(problem_id, self._by_id, source=self.name) from None
+            raise unknown_problem(problem_id, self._by_id, source=self.name) from None

@@ -7,7 +7,6 @@ its id alone, with no storage. Source index ``i`` is seed ``i``.
 
 from __future__ import annotations
 
-import difflib
 import random
 import re
 from collections.abc import Callable, Sequence
@@ -105,9 +104,9 @@ def parse_problem_id(problem_id: str, families: Sequence[str]) -> tuple[Family, 
         )
     name, difficulty, seed = match.group(1), int(match.group(2)), int(match.group(3))
     if name not in families:
-        close = difflib.get_close_matches(name, list(families), n=1)
-        hint = f" Did you mean {close[0] + problem_id[len(name) :]!r}?" if close else ""
-        raise UnknownProblemError(f"unknown problem id {problem_id!r}: family {name!r} not in {list(families)}.{hint}")
+        raise UnknownProblemError(
+            f"unknown problem id {problem_id!r}: its family {name!r}; expected one of: {', '.join(families)}"
+        )
     family = FAMILIES[name]
     if not 1 <= difficulty <= family.max_difficulty or seed >= NUM_SEEDS:
         raise UnknownProblemError(

@@ -201,7 +201,7 @@ def test_format_prompt_uses_chat_template_when_present(policy):
 
 
 def test_from_pretrained_errors(model_dir, tmp_path):
-    with pytest.raises(ValueError, match="did you mean 'tiny'"):
+    with pytest.raises(ValueError, match="unknown model 'tiyn'; expected one of: smollm2-135m-instruct, tiny"):
         Policy.from_pretrained("tiyn")
     with pytest.raises(ValueError, match="no_such_dir"):
         Policy.from_pretrained(str(tmp_path / "no_such_dir"))

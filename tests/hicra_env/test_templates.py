@@ -22,8 +22,8 @@ def test_bare_names_pick_the_newest_version_and_objects_pass_through():
     assert get_template(custom) is custom and custom.key == "mine-v2"
 
 
-def test_unknown_templates_suggest_a_name():
-    with pytest.raises(ValueError, match="Did you mean 'boxed-v1'"):
+def test_unknown_templates_name_the_known_ones():
+    with pytest.raises(ValueError, match="unknown prompt template 'boxd-v1'; expected one of: boxed-v1, fewshot-v1"):
         get_template("boxd-v1")
     with pytest.raises(TypeError, match="got int"):
         get_template(1)

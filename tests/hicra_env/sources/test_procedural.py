@@ -217,7 +217,7 @@ def test_ids_may_name_another_difficulty_of_the_family():
 @pytest.mark.parametrize(
     ("bad", "hint"),
     [
-        ("arithmetc-d1-5", "Did you mean 'arithmetic-d1-5'?"),
+        ("arithmetc-d1-5", "its family 'arithmetc'; expected one of: arithmetic"),
         ("arithmetic-5", "arithmetic-d1-12345"),
         ("arithmetic-d9-1", "1..5"),
     ],
