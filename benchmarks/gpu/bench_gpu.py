@@ -23,7 +23,8 @@ prompts are random token sequences of an exact length. Then, each timed after a 
 5. for each rollout, the memory-bandwidth bound of :mod:`.bound` with the GPU's bandwidth from
    :data:`~.bound.BANDWIDTH_GB_S` (keyed by ``torch.cuda.get_device_name()``) or ``--bandwidth-gb-s``.
 
-Peak memory is ``torch.cuda.max_memory_allocated`` per phase. Writes ``<out>/gpu.json`` and ``<out>/gpu.md``.
+Peak memory is ``torch.cuda.max_memory_allocated`` per phase (for the vLLM rollout it includes the KV cache vLLM
+reserves, ``--vllm-memory`` of the GPU). Writes ``<out>/gpu.json`` and ``<out>/gpu.md``.
 """
 
 from __future__ import annotations
@@ -64,7 +65,8 @@ def build_policy(arch_name: str, device: str, dtype: str, seed: int):
 
     config = build_config(arch_name)
     torch.manual_seed(seed)
-    model = AutoModelForCausalLM.from_config(config, dtype=getattr(torch, dtype)).to(device).eval()
+    with torch.device(device):  # initialised where it runs: an 8B model never passes through host memory
+        model = AutoModelForCausalLM.from_config(config, dtype=getattr(torch, dtype)).eval()
     return Policy(model, word_tokenizer(config.vocab_size, architecture(arch_name)["eos_token_id"]))
 
 
@@ -146,6 +148,7 @@ def measure_update(policy, gen, args) -> dict:
     batch = synthetic_batch(gen, args.seed)
     credit = trainer.agent.credit(batch, torch.Generator().manual_seed(args.seed))
     result, seconds, peak = timed(lambda: trainer.update(batch, credit), policy.device)
+    policy.model.zero_grad(set_to_none=True)  # the gradients too
     tokens = int(gen.response_mask.sum())
     return {"seconds_s": seconds, "trained_tokens": tokens, "tokens_per_s": tokens / seconds, "peak_gib": peak,
             "loss": float(result.loss), "grad_norm": float(result.grad_norm)}  # fmt: skip
@@ -281,7 +284,11 @@ def main(argv: list[str] | None = None) -> int:
         p.error(str(err.args[0]))
     if args.device.startswith("cuda") and not torch.cuda.is_available():
         p.error("no CUDA device here: this benchmark is for a GPU (pass --device cpu for a smoke test)")
-    return finish(args.out, run(args))
+    try:
+        result = run(args)
+    except KeyError as err:  # a GPU missing from the bandwidth table
+        p.error(str(err.args[0]))
+    return finish(args.out, result)
 
 
 if __name__ == "__main__":

