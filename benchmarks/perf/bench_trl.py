@@ -6,16 +6,17 @@ One run holds several comparisons (:data:`COMPARISONS`), each in a fresh process
 ``Trainer`` and TRL's ``GRPOTrainer`` (``trl==1.16.0``, extra ``hicra[bench]``; nothing is installed here) take
 turns step by step:
 
-==========================  =========================  ===================================================
-comparison                  hicra                      TRL
-==========================  =========================  ===================================================
-``hf-vs-trl-hf``            transformers (hf engine)   transformers ``generate`` (its default): like for like
-``vllm-vs-trl-hf``          vllm engine                transformers ``generate``: the target, >= 1.5x (goal 2x)
-``vllm-vs-trl-vllm``        vllm engine                its colocated vLLM, *patched by us* (:mod:`.trl_vllm`)
-``trl-vllm-as-shipped``     (none)                     its colocated vLLM unpatched: records how it fails
-``smollm2-vllm-vs-trl-hf``  vllm engine, SmolLM2-135M  transformers ``generate``, 256-token responses
-``smollm2-vllm-vs-trl-vllm``  vllm engine, SmolLM2     its colocated vLLM patched by us, 256-token responses
-==========================  =========================  ===================================================
+============================  =========================  ========================================================
+comparison                    hicra                      TRL
+============================  =========================  ========================================================
+``hf-vs-trl-hf``              transformers (hf engine)   transformers ``generate`` (its default): like for like
+``vllm-vs-trl-hf``            vllm engine                transformers ``generate``: the target, >= 1.5x (goal 2x)
+``vllm-vs-trl-vllm``          vllm engine                its colocated vLLM, *patched by us* (:mod:`.trl_vllm`)
+``trl-vllm-as-shipped``       (none)                     its colocated vLLM unpatched: records how it fails
+``smollm2-vllm-vs-trl-hf``    vllm engine, SmolLM2-135M  transformers ``generate``, 256-token responses
+``smollm2-vllm-vs-trl-vllm``  vllm engine, SmolLM2       its colocated vLLM patched by us, 256-token responses
+``smollm2-hf-vs-trl-hf``      transformers, SmolLM2      transformers ``generate``; only with ``--only``
+============================  =========================  ========================================================
 
 The tiny comparisons use ``TrainConfig``'s defaults (8 prompts x 8 completions, <= 48 tokens, micro-batch 16);
 the SmolLM2 ones 4 x 4 completions of <= 256 tokens, micro-batch 4, ``--smollm2-steps`` timed steps (affordable
@@ -54,6 +55,9 @@ COMPARISONS = (
     Comparison("smollm2-vllm-vs-trl-hf", ours="vllm", trl="hf", steps=3, warmup=1, **SMOLLM2),
     Comparison("smollm2-vllm-vs-trl-vllm", ours="vllm", trl="vllm", steps=3, warmup=1, **SMOLLM2),
 )
+OPTIONAL = (Comparison("smollm2-hf-vs-trl-hf", ours="hf", trl="hf", steps=3, warmup=1, **SMOLLM2),)
+"""Comparisons run only when ``--only`` names them (SmolLM2 like for like: both sides generate with transformers,
+the slowest pairing on CPU)."""
 NOTES = (
     "hicra's old log-probs are the update's own first forward pass (one PPO epoch); TRL with vLLM computes them in "
     "a separate no-grad pass inside its rollout (for its importance-sampling correction), TRL with transformers "
@@ -118,12 +122,14 @@ def run(comparisons: tuple[Comparison, ...] = COMPARISONS, out: Path = Path("run
 
 
 def select_comparisons(only: str | None, steps: int, warmup: int, smollm2_steps: int) -> tuple[Comparison, ...]:
-    """:data:`COMPARISONS` (those named in ``only``), with the tiny and SmolLM2 step counts asked for."""
+    """:data:`COMPARISONS` (or those of it and :data:`OPTIONAL` named in ``only``), with the tiny and SmolLM2 step
+    counts asked for."""
     names = [n for n in (only or "").split(",") if n]
-    unknown = [n for n in names if n not in {c.name for c in COMPARISONS}]
+    known = COMPARISONS + OPTIONAL
+    unknown = [n for n in names if n not in {c.name for c in known}]
     if unknown:
-        raise KeyError(f"unknown comparison {unknown[0]!r}; expected one of: {', '.join(c.name for c in COMPARISONS)}")
-    chosen = [c for c in COMPARISONS if not names or c.name in names]
+        raise KeyError(f"unknown comparison {unknown[0]!r}; expected one of: {', '.join(c.name for c in known)}")
+    chosen = [c for c in known if c.name in names] if names else list(COMPARISONS)
     return tuple(
         c if c.trl == "vllm-unpatched" else
         replace(c, steps=smollm2_steps) if c.model.startswith("smollm2") else replace(c, steps=steps, warmup=warmup)

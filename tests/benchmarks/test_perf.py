@@ -389,6 +389,7 @@ def test_trl_comparisons_selection_and_their_packages(monkeypatch):
         ("vllm-vs-trl-hf", 5, 1), ("trl-vllm-as-shipped", 2, 0), ("smollm2-vllm-vs-trl-hf", 2, 1),
     ]  # fmt: skip
     assert len(bench_trl.select_comparisons(None, 5, 1, 2)) == len(bench_trl.COMPARISONS)
+    assert [c.name for c in bench_trl.select_comparisons("smollm2-hf-vs-trl-hf", 5, 1, 2)] == ["smollm2-hf-vs-trl-hf"]
     with pytest.raises(KeyError, match="unknown comparison 'vlm-vs-trl-hf'"):
         bench_trl.select_comparisons("vlm-vs-trl-hf", 5, 1, 2)
     installed = {"trl"}
