@@ -8,7 +8,7 @@ name       measures                                                            m
 overhead   HICRA's step-time overhead over GRPO on identical batches (<= 3%)   :mod:`.bench_overhead`
 mask       planning-mask throughput in tokens/s, against ``batch_decode``      :mod:`.bench_mask`
 memory     peak memory of chunked log-probs against full logits                :mod:`.bench_memory`
-trl        training steps/s against TRL's ``GRPOTrainer`` (extra ``bench``)   :mod:`.bench_trl`
+trl        steps/s vs TRL's ``GRPOTrainer``, hf + vllm engines (``bench``)     :mod:`.bench_trl`
 verify     ``verify_batch`` throughput and agreement against math-verify       :mod:`.bench_verify`
 mathverify agreement with Math-Verify's own test suite, hicra vs math-verify  :mod:`.bench_mathverify_suite`
 =========  ==================================================================  ==============================

