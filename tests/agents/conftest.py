@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from hicra.agents.tiny import TinyRecipe, make_model, train_tokenizer, warm_start
+from hicra.agents.tiny import TinyRecipe
+from hicra.agents.tiny_training import make_model, train_tokenizer, warm_start
 
 PAIRS = [(f"What is {a} + {b}?", f" {a + b}. The answer is \\boxed{{{a + b}}}.") for a in range(12) for b in range(9)]
 CORPUS = [p + s for p, s in PAIRS]

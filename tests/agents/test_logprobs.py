@@ -8,7 +8,7 @@ import torch
 import transformers
 
 from hicra.agents.policy import Policy
-from hicra.agents.tiny import train_tokenizer
+from hicra.agents.tiny_training import train_tokenizer
 
 CORPUS = [f"What is {a} + {b}? {a + b}." for a in range(20) for b in range(20)]
 SMALL = dict(vocab_size=300, hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2,

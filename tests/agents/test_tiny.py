@@ -7,13 +7,11 @@ ships as package data and ``python -m hicra.agents.tiny --rebuild --out DIR`` re
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections import Counter
 
 import gymnasium as gym
 import pytest
-import torch
 
 import hicra_env  # noqa: F401  (registers hicra/Arithmetic-v0 and hicra/Miniature-v0)
 from hicra.agents import tiny
@@ -127,25 +125,6 @@ def test_semantic_entropy_tells_the_strategy_mixes_apart():
     assert semantic_entropy([t for t in every if t.startswith("Let's break this down:")], grams) == 0.0
 
 
-def test_tokenizer_round_trips_and_splits_digits():
-    texts = ["What is 12 + 7? 12 + 7 = 19. The answer is \\boxed{19}."] * 5
-    tok = tiny.train_tokenizer(texts, vocab_size=280)
-    text = "Let's check: 305 - 17 = 288, wait… \\boxed{288}"
-    assert tok.decode(tok(text)["input_ids"]) == text  # byte-level: any text survives, even unseen words
-    assert [tok.decode([i]) for i in tok("305", add_special_tokens=False)["input_ids"]] == ["3", "0", "5"]
-    assert tok.eos_token == tiny.EOS and tok.pad_token == tiny.PAD and tok.bos_token == tiny.BOS
-    assert len({tok.eos_token_id, tok.pad_token_id, tok.bos_token_id}) == 3
-
-
-def test_encode_examples_labels_only_solution_and_eos():
-    tok = tiny.train_tokenizer(["What is 1 + 2? 1 + 2 = 3."], vocab_size=270)
-    inputs, labels = tiny.encode_examples(tok, [("What is 1 + 2?", " 1 + 2 = 3.")])
-    prompt_len = len(tok("What is 1 + 2?", add_special_tokens=False)["input_ids"])
-    assert labels[0][:prompt_len] == [-100] * prompt_len
-    assert labels[0][prompt_len:] == inputs[0][prompt_len:]
-    assert inputs[0][-1] == tok.eos_token_id
-
-
 def test_other_recipes_build_once_into_the_cache(small_dir, monkeypatch):
     assert small_dir.name == f"tiny-{SMALL.key()}"
     assert json.loads((small_dir / tiny.RECIPE_FILE).read_text()) == SMALL.to_dict()
@@ -156,16 +135,6 @@ def test_other_recipes_build_once_into_the_cache(small_dir, monkeypatch):
     config = policy.model.config
     assert (config.hidden_size, config.num_hidden_layers, config.model_type) == (64, 2, "llama")
     assert policy.format_prompt("x") == "x"  # no chat template: the plain prompt
-
-
-def test_warm_start_lowers_the_loss():
-    recipe = dataclasses.replace(SMALL, envs=(("hicra/Miniature-v0", 32),), steps=25)
-    examples = tiny.worked_examples(recipe)
-    tok = tiny.train_tokenizer([p + s for p, s in examples], recipe.vocab_size)
-    torch.manual_seed(0)
-    losses = tiny.warm_start(tiny.make_model(recipe, tok), tok, examples, recipe)
-    assert len(losses) == 25, losses
-    assert sum(losses[-5:]) / 5 < 0.6 * sum(losses[:5]) / 5
 
 
 def test_small_build_generates_greedily(small_dir):
