@@ -18,6 +18,7 @@ share of each step. The rules:
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 from collections.abc import Sequence
@@ -158,6 +159,10 @@ def setup(device: str) -> tuple[DistContext, str]:
 
 
 def teardown() -> None:
-    """Leave the process group, if there is one (the end of a torchrun process)."""
+    """Leave the process group, if there is one (the end of a torchrun process).
+
+    Unreachable DDP/FSDP wrappers (held in reference cycles) are collected first, while the group they hold is still
+    alive, rather than in an arbitrary order at interpreter exit."""
     if dist.is_initialized():
+        gc.collect()
         dist.destroy_process_group()

@@ -15,6 +15,7 @@ its engine's log-probs are from the trainer's before and after one update, and h
 
 from __future__ import annotations
 
+import faulthandler
 import json
 import sys
 from dataclasses import asdict, replace
@@ -25,7 +26,7 @@ import torch
 torch.set_num_threads(1)
 
 from hicra.agents import TrainConfig, Trainer, make_agent  # noqa: E402
-from hicra.agents.distributed import gather_step  # noqa: E402
+from hicra.agents.distributed import gather_step, teardown  # noqa: E402
 from hicra.agents.records import step_metrics  # noqa: E402
 
 
@@ -78,6 +79,7 @@ def vllm_update(out: Path, parallelism: str) -> None:
 
 
 def main() -> None:
+    faulthandler.enable()  # a rank that aborts in C++ (SIGABRT) prints where its Python was
     mode, *args = sys.argv[1:]
     if mode == "update":
         spec = torch.load(args[0], weights_only=False)
@@ -95,7 +97,8 @@ def main() -> None:
         return  # the engine leaves the process group itself, at exit
     else:
         raise SystemExit(f"unknown mode {mode!r}")
-    torch.distributed.destroy_process_group()
+    torch.distributed.barrier()  # rank 0 saves while the others wait: every rank leaves the group together
+    teardown()
 
 
 if __name__ == "__main__":
