@@ -13,12 +13,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ..problem import Problem
-from .algebra import linear
 from .arithmetic import arithmetic, multiplication
 from .backwards import backwards, counting
 from .base import UnknownProblemError
 from .draft import Draft
 from .fractions_family import fractions
+from .linear import linear
 from .miniature import chain, cycle, seats, undo
 from .modular import modular
 from .shortcuts import series, shortcuts
