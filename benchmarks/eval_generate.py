@@ -58,8 +58,8 @@ def load_policy(model: str, *, device: str = "auto", dtype: str | None = None, e
 
 
 def make_suite_env(suite: Suite, data_dir: Path | None, **env_kwargs: Any):
-    """The suite's env: its template, strict extraction, local data when ``data_dir`` is given (``env_kwargs``,
-    e.g. ``multiple``, go to ``gymnasium.make``)."""
+    """The suite's env: its template, strict extraction unless ``env_kwargs`` names a ``mode``, local data when
+    ``data_dir`` is given (``env_kwargs``, e.g. ``multiple`` and ``mode``, go to ``gymnasium.make``)."""
     import gymnasium as gym
 
     import hicra_env  # noqa: F401  (registers the hicra/* ids)

@@ -34,13 +34,15 @@ class SuiteSummary:
     """Standard error of avg@n across problems."""
     mean_tokens: float
     no_answer_rate: float
-    """Fraction of samples without a ``\\boxed{}`` answer."""
+    """Fraction of samples from which no answer was read (under the run's ``mode``)."""
     temperature: float
     top_p: float
     max_new_tokens: int
     template: str
     multiple: str = "last"
     """How several different final answers were judged (``last`` or ``reject``)."""
+    mode: str = "strict"
+    """Answer extraction: ``strict`` (boxes and final-answer lines) or ``lenient``."""
     throughput: dict | None = None
     """What this invocation generated: ``engine``, ``samples``, ``tokens`` and wall ``seconds`` (generation and
     scoring), so tokens/s = tokens / seconds (``samples`` 0 when every sample was resumed from disk)."""
@@ -116,7 +118,7 @@ def markdown_table(summaries: Sequence[SuiteSummary]) -> str:
 def _settings_line(s: SuiteSummary) -> str:
     return (
         f"temperature {s.temperature}, top-p {s.top_p}, max new tokens {s.max_new_tokens}, template "
-        f"{s.template}, strict \\boxed{{}} extraction"
+        f"{s.template}, {s.mode} extraction, several final answers: {s.multiple}"
     )
 
 

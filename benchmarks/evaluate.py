@@ -6,7 +6,8 @@ For each suite, in ``<out>/<suite>/``: ``samples.jsonl`` (one :class:`~.eval_rec
 missing samples (see :mod:`hicra.benchmarks.eval_records`), so an interrupted run resumes where it stopped,
 and a larger ``--n`` or ``--limit`` extends an earlier one.
 
-Prompts come from the suite's env (``gymnasium.make(env_id, template=..., mode="strict", data_path=...)``),
+Prompts come from the suite's env (``gymnasium.make(env_id, template=..., mode=..., data_path=...)``; ``--template``
+and ``--mode`` override the suite's template and strict extraction),
 the policy adds its chat template, responses are generated ``batch_size`` at a time (by this process or by
 ``data_parallel_size`` worker processes, see :mod:`.eval_generate`) and scored with one ``MathEnv.evaluate`` call
 (one ``verify_batch``) per batch. Each batch is seeded from ``seed`` and the key of its first sample, so a run is
@@ -71,6 +72,9 @@ class EvalConfig:
     multiple: str = "last"
     """Several different final answers in one response: ``"last"`` counts the last (the field's convention),
     ``"reject"`` marks the response wrong (recorded in ``run.json``)."""
+    mode: str = "strict"
+    """Answer extraction: ``"strict"`` reads ``\\boxed{}`` and final-answer lines only; ``"lenient"`` also reads
+    "The answer is ...", ``####`` and a bare answer (small and base models that never box; recorded in ``run.json``)."""
     engine: str = "hf"
     """Rollout engine: ``hf``, ``vllm`` or ``auto`` (see :mod:`hicra.agents.engines`)."""
     tensor_parallel_size: int = 1
@@ -85,8 +89,17 @@ class EvalConfig:
             value = getattr(self, name)
             if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
                 raise ValueError(f"{name}: expected an integer >= 1, got {value!r}")
+        from hicra.verifiers import MODES
+
+        if self.mode not in MODES:
+            raise ValueError(f"mode: expected one of: {', '.join(MODES)}, got {self.mode!r}")
         if self.ks is not None and (not self.ks or min(self.ks) < 1):
             raise ValueError(f"ks: expected a non-empty list of integers >= 1, got {self.ks!r}")
+
+
+def _env_kwargs(config: EvalConfig) -> dict[str, Any]:
+    """``gymnasium.make`` keyword arguments of every suite's env: the answer policies, then the user's extras."""
+    return {"multiple": config.multiple, "mode": config.mode, **config.env_kwargs}
 
 
 def _pending(prompts: dict[str, str], n: int, done: dict[tuple[str, int], SampleRecord]) -> list[tuple[str, int]]:
@@ -110,7 +123,7 @@ def _settings(config: EvalConfig, suite: Suite) -> dict[str, Any]:
         "model": config.model,
         "env_id": suite.env_id,
         "template": suite.template,
-        "mode": "strict",
+        "mode": config.mode,
         "multiple": config.multiple,
         "temperature": suite.temperature,
         "top_p": suite.top_p,
@@ -120,7 +133,7 @@ def _settings(config: EvalConfig, suite: Suite) -> dict[str, Any]:
 
 def run_suite(generator, suite: Suite, config: EvalConfig) -> SuiteSummary:
     """Generate the missing samples of one suite, then summarise all n samples of its first problems."""
-    env_kwargs = {"multiple": config.multiple, **config.env_kwargs}
+    env_kwargs = _env_kwargs(config)
     env = make_suite_env(suite, config.data_dir, **env_kwargs)
     prompts = _suite_prompts(env, config.limit)
     folder = config.out / suite.name
@@ -152,7 +165,6 @@ def run_suite(generator, suite: Suite, config: EvalConfig) -> SuiteSummary:
                  tokens / max(seconds, 1e-9), config.engine)  # fmt: skip
     rows = [[done[(pid, s)] for s in range(suite.n)] for pid in prompts]
     ks = list(config.ks) if config.ks else suite.default_ks()
-    del settings["mode"]
     throughput = {"engine": config.engine, "samples": len(todo), "tokens": tokens, "seconds": round(seconds, 3)}
     summary = summarize(rows, ks, n=suite.n, suite=suite.name, throughput=throughput, **settings)
     write_suite_summary(summary, folder)
@@ -171,7 +183,7 @@ def _generator(config: EvalConfig, policy):
 
     def env_for(suite: Suite):
         if suite.name not in envs:
-            envs[suite.name] = make_suite_env(suite, config.data_dir, multiple=config.multiple, **config.env_kwargs)
+            envs[suite.name] = make_suite_env(suite, config.data_dir, **_env_kwargs(config))
         return envs[suite.name]
 
     return LocalGenerator(policy, env_for)

@@ -112,7 +112,13 @@ def override(
     temperature: float | None = None,
     top_p: float | None = None,
     max_new_tokens: int | None = None,
+    template: str | None = None,
 ) -> Suite:
     """``suite`` with the given fields replaced (None keeps the suite's default); bad values raise ValueError."""
-    changes = {"n": n, "temperature": temperature, "top_p": top_p, "max_new_tokens": max_new_tokens}
+    if template is not None:
+        from hicra_env.templates import get_template
+
+        get_template(template)  # an unknown template names the known ones
+    changes = {"n": n, "temperature": temperature, "top_p": top_p, "max_new_tokens": max_new_tokens,
+               "template": template}  # fmt: skip
     return replace(suite, **{k: v for k, v in changes.items() if v is not None})

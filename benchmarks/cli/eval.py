@@ -14,7 +14,8 @@ from .errors import UsageError, parse_int_list, parse_list
 
 def config_from_args(args: argparse.Namespace) -> EvalConfig:
     """The :class:`EvalConfig` of ``hicra eval`` flags."""
-    flags = {"n": args.n, "temperature": args.temperature, "top_p": args.top_p, "max_new_tokens": args.max_new_tokens}
+    flags = {"n": args.n, "temperature": args.temperature, "top_p": args.top_p, "max_new_tokens": args.max_new_tokens,
+             "template": args.template}  # fmt: skip
     suites = tuple(override(s, **flags) for s in get_suites(parse_list(args.suite, "--suite")))
     ks = tuple(parse_int_list(args.k, "--k")) if args.k else None
     if ks and max(ks) > max(s.n for s in suites):
@@ -35,6 +36,7 @@ def config_from_args(args: argparse.Namespace) -> EvalConfig:
         device=args.device,
         dtype=args.dtype,
         multiple=args.multiple,
+        mode=args.mode,
         engine=args.engine,
         tensor_parallel_size=args.tensor_parallel_size,
         data_parallel_size=args.data_parallel_size,

@@ -11,6 +11,7 @@ import argparse
 import re
 
 from hicra.agents.config import ENGINES
+from hicra_env.templates import TEMPLATES
 
 from ..suites import DEFAULT_MAX_NEW_TOKENS, SUITES
 from .errors import UsageError, did_you_mean
@@ -61,7 +62,7 @@ def _add_common(p: argparse.ArgumentParser) -> None:
 def _add_eval(sub) -> None:
     p = sub.add_parser("eval", help="evaluate a model on math suites (avg@n, pass@k, maj@k)")
     p.description = (
-        "Sample n responses per problem, score them with strict \\boxed{} extraction (the last final answer "
+        "Sample n responses per problem, score them (strict \\boxed{} extraction by default; the last final answer "
         "counts), and write <out>/<suite>/samples.jsonl (one line per problem and sample), summary.json and "
         "summary.md. Rerunning the same command resumes: finished samples are skipped."
     )
@@ -77,12 +78,22 @@ def _add_eval(sub) -> None:
     p.add_argument("--limit", type=positive_int, help="evaluate only the first L problems of each suite")
     p.add_argument("--data-dir", help="folder with <suite>.jsonl files (default: load from the Hugging Face hub)")
     p.add_argument("--out", help="output folder (default: runs/eval/<model name>)")
-    p.add_argument("--batch-size", type=positive_int, default=16, help="responses generated per batch (default 16)")
+    p.add_argument(
+        "--batch-size", type=positive_int, help="responses generated per batch (default 16 with hf, 256 with vllm)"
+    )
     p.add_argument("--seed", type=nonneg_int, default=0, help="sampling seed (default 0)")
     p.add_argument("--device", default="auto", help="torch device: cpu, cuda, cuda:1, ... (default: cuda if available)")
     p.add_argument(
         "--dtype", choices=("float32", "bfloat16", "float16"), help="(default: float32 on CPU, bfloat16 on GPU)"
     )
+    p.add_argument(
+        "--template",
+        choices=sorted(TEMPLATES),
+        help="prompt template (default: the suite's, boxed-v1); fewshot-v1 shows two worked examples first",
+    )
+    mode = "answer extraction: strict (\\boxed{} and final-answer lines; default) or lenient (also 'The answer is', "
+    mode += "####, a bare answer: models that never box)"
+    p.add_argument("--mode", choices=("strict", "lenient"), default="strict", help=mode)
     multiple = "several different final answers: the last counts (default) or the response is wrong"
     p.add_argument("--multiple", choices=("last", "reject"), default="last", help=multiple)
     p.add_argument("--engine", choices=ENGINES, default="hf", help="rollout engine (default hf; auto: vllm if usable)")

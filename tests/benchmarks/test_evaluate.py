@@ -274,3 +274,69 @@ def test_data_parallel_workers_write_every_sample_once(eval_data, tmp_path):
         (r["problem_id"], r["sample"]): r["response"] for r in _lines(tmp_path / "one" / "math500" / "samples.jsonl")
     }
     assert {(r["problem_id"], r["sample"]): r["response"] for r in records} == single
+
+
+class RecordingPolicy(ScriptedPolicy):
+    """A :class:`ScriptedPolicy` that also keeps every prompt it was given."""
+
+    def __init__(self, scripts, problems) -> None:
+        super().__init__(scripts, problems)
+        self.prompts: list[str] = []
+
+    def generate(self, prompts, **kwargs):
+        self.prompts += list(prompts)
+        return super().generate(prompts, **kwargs)
+
+
+def _unboxed_policy(eval_data: Path) -> RecordingPolicy:
+    """Answers like a small model that never boxes: a bare answer, an answer sentence, prose."""
+    problems = {}
+    with open(eval_data / "math500.jsonl", encoding="utf-8") as fh:
+        for line, _ in zip(fh, range(3)):
+            row = json.loads(line)
+            problems[row["id"]] = row["problem"]
+    scripts = {
+        "math500-0": [f"${GOLD[0]}$"],
+        "math500-1": [f"The answer is ${GOLD[1]}$."],
+        "math500-2": ["I am not sure how to start."],
+    }
+    return RecordingPolicy(scripts, problems)
+
+
+def test_lenient_mode_reads_unboxed_answers_and_is_recorded(eval_data, tmp_path):
+    strict_out, lenient_out = tmp_path / "strict", tmp_path / "lenient"
+    (strict,) = run_eval(_config(eval_data, strict_out, n=1, ks=(1,)), _unboxed_policy(eval_data))
+    (lenient,) = run_eval(_config(eval_data, lenient_out, n=1, ks=(1,), mode="lenient"), _unboxed_policy(eval_data))
+    assert [r["reason"] for r in _lines(strict_out / "math500" / "samples.jsonl")] == ["no_answer"] * 3
+    records = _lines(lenient_out / "math500" / "samples.jsonl")
+    assert [r["correct"] for r in records] == [True, True, False]
+    assert records[2]["reason"] == "no_answer"  # prose is never read as an answer
+    assert (strict.metrics["avg@1"], lenient.metrics["avg@1"]) == (0.0, pytest.approx(2 / 3))
+    assert (strict.mode, lenient.mode) == ("strict", "lenient")
+    assert json.loads((lenient_out / "math500" / "run.json").read_text())["mode"] == "lenient"
+    assert "lenient extraction" in (lenient_out / "math500" / "summary.md").read_text()
+    with pytest.raises(ValueError, match=r"mode='lenient': expected the same mode to resume, got 'strict'"):
+        run_eval(_config(eval_data, lenient_out, n=1, ks=(1,)), _unboxed_policy(eval_data))
+    with pytest.raises(ValueError, match=r"mode: expected one of: strict, lenient, got 'loose'"):
+        _config(eval_data, tmp_path, mode="loose")
+
+
+def test_the_template_flag_changes_the_prompts_and_is_recorded(eval_data, tmp_path):
+    from hicra.benchmarks.cli import main
+    from hicra.benchmarks.cli.eval import config_from_args
+    from hicra.benchmarks.cli.parser import build_parser
+
+    argv = [*_eval_argv(eval_data, tmp_path), "--template", "fewshot-v1", "--mode", "lenient"]
+    config = config_from_args(build_parser().parse_args(argv))
+    assert (config.suites[0].template, config.mode) == ("fewshot-v1", "lenient")
+    policies = {}
+    for template in ("boxed-v1", "fewshot-v1"):
+        policies[template] = _unboxed_policy(eval_data)
+        suite = override(SUITES["math500"], n=1, max_new_tokens=8, template=template)
+        run_eval(_config(eval_data, tmp_path / template, n=1, ks=(1,), suites=(suite,)), policies[template])
+        assert json.loads((tmp_path / template / "math500" / "run.json").read_text())["template"] == template
+    boxed, fewshot = policies["boxed-v1"].prompts[0], policies["fewshot-v1"].prompts[0]
+    assert fewshot.endswith("Solution:") and fewshot.count("\\boxed") >= 2 > boxed.count("\\boxed")
+    assert main([*_eval_argv(eval_data, tmp_path / "bad"), "--template", "chatty"]) == 2
+    with pytest.raises(ValueError, match=r"unknown prompt template 'chatty'; expected one of: boxed-v1, "):
+        override(SUITES["math500"], template="chatty")
