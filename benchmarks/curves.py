@@ -70,13 +70,16 @@ def steps_to_reach(curve: np.ndarray, target: float, window: int) -> int | None:
 
 def plateau_step(curve: np.ndarray, window: int, tolerance: float) -> int | None:
     """When a falling curve stops falling: the first step whose smoothed value is within ``tolerance``
-    (relative) of the smoothed minimum of everything after it. None for an empty curve."""
+    (relative) of the smoothed minimum of everything after it. None for an empty curve, and None for a curve that
+    never falls by more than ``tolerance`` (its first smoothed value is already that close to every later one): a
+    curve that did not fall did not "stop falling" at step 0."""
     s = smooth(curve, window)
     if not np.isfinite(s).any():
         return None
     suffix_min = np.minimum.accumulate(np.where(np.isfinite(s), s, np.inf)[::-1])[::-1]
     close = np.isfinite(s) & (s <= suffix_min * (1 + tolerance) + 1e-12)
-    return int(np.nonzero(close)[0][0])
+    first = int(np.nonzero(close)[0][0])
+    return None if first == int(np.nonzero(np.isfinite(s))[0][0]) else first
 
 
 def rise_step(curve: np.ndarray, window: int, tolerance: float) -> int | None:

@@ -53,6 +53,13 @@ def test_plateau_step_finds_where_a_falling_curve_flattens():
     assert plateau_step(ppl, 1, 0.0) == 4
 
 
+def test_a_curve_that_never_falls_has_no_plateau():
+    rising = np.array([1.0, 1.005, 1.01, 1.02, 1.02])  # the miniature's execution perplexity: it drifts up
+    assert plateau_step(rising, 1, 0.02) is None
+    assert plateau_step(np.array([1.0, 0.99, 1.0, 0.995]), 1, 0.02) is None  # falls by less than the tolerance
+    assert plateau_step(np.array([np.nan, 1.2, 1.0, 1.0]), 1, 0.02) == 2  # the first finite step starts the curve
+
+
 def test_rise_step_finds_the_last_minimum_before_a_lasting_rise():
     sem = np.array([1.0, 0.6, 0.5, 0.7, 0.9, 1.2])
     assert rise_step(sem, 1, 0.1) == 2
