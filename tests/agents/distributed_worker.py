@@ -109,7 +109,7 @@ if __name__ == "__main__":
     if sys.argv[1] != "update":
         sys.exit(0)  # runs: the trainers closed their files; vllm: vLLM's own shutdown (at exit) leaves the group
     # update: rank 0's results are saved and the group is left. Exit without the interpreter's teardown, whose
-    # order of C++ destructors is not under test (CI once saw a rank abort here with "terminate called without an
+    # order of C++ destructors is not under test (CI saw a rank of this mode abort with "terminate called without an
     # active exception"; not reproduced on the development machine).
     sys.stdout.flush()
     sys.stderr.flush()
