@@ -46,13 +46,19 @@ class ScriptedPolicy:
         return SimpleNamespace(texts=texts, response_mask=mask)
 
 
-@pytest.fixture
-def scripted(eval_data):
+def _first_problems(eval_data: Path, count: int = 3) -> dict[str, str]:
+    """problem id -> problem text of the first ``count`` MATH-500 fixture problems."""
     problems = {}
     with open(eval_data / "math500.jsonl", encoding="utf-8") as fh:
-        for line, _ in zip(fh, range(3)):
+        for line, _ in zip(fh, range(count)):
             row = json.loads(line)
             problems[row["id"]] = row["problem"]
+    return problems
+
+
+@pytest.fixture
+def scripted(eval_data):
+    problems = _first_problems(eval_data)
     scripts = {
         "math500-0": [f"So \\boxed{{{GOLD[0]}}}", f"Thus \\boxed{{{GOLD[0]}}}."],
         "math500-1": [f"\\boxed{{{GOLD[1]}}}", "\\boxed{7}"],
@@ -290,11 +296,7 @@ class RecordingPolicy(ScriptedPolicy):
 
 def _unboxed_policy(eval_data: Path) -> RecordingPolicy:
     """Answers like a small model that never boxes: a bare answer, an answer sentence, prose."""
-    problems = {}
-    with open(eval_data / "math500.jsonl", encoding="utf-8") as fh:
-        for line, _ in zip(fh, range(3)):
-            row = json.loads(line)
-            problems[row["id"]] = row["problem"]
+    problems = _first_problems(eval_data)
     scripts = {
         "math500-0": [f"${GOLD[0]}$"],
         "math500-1": [f"The answer is ${GOLD[1]}$."],
