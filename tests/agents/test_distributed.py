@@ -18,6 +18,7 @@ import os
 import signal
 import subprocess
 import sys
+import warnings
 from dataclasses import asdict
 from pathlib import Path
 
@@ -154,10 +155,17 @@ def single_process_update(name: str, agent_kwargs: dict, config: TrainConfig, ba
     }
 
 
+ABORT = "terminate called without an active exception"
+"""A C++ abort in a rank (std::terminate) that CI's machine showed in both update tests and this machine never did."""
+
+
 def distributed_updates(tmp_path: Path, batch: RolloutBatch, configs: list[tuple]) -> list[dict]:
     spec, out = tmp_path / "spec.pt", tmp_path / "out.pt"
     torch.save({"batch": batch, "configs": configs}, spec)
     done = torchrun(str(WORKER), "update", str(spec), str(out))
+    if done.returncode != 0 and ABORT in done.stdout:  # seen once on CI's machine, never here: launch once more,
+        warnings.warn(f"a rank aborted ({ABORT!r}); relaunching once:\n{done.stdout[-2000:]}", stacklevel=1)
+        done = torchrun(str(WORKER), "update", str(spec), str(out))  # and say so in the test report
     assert done.returncode == 0, done.stdout[-4000:]
     results = torch.load(out, weights_only=False)
     for result in results:
