@@ -12,18 +12,6 @@ from .sampling import SamplingConfig
 from .seeds import SeedPurpose
 
 
-def heldout_accuracy(
-    policy: Policy, env: gym.Env, indices: Iterable[int], sampling: SamplingConfig, samples: int, seed: int
-) -> dict[str, float | int]:
-    """Mean accuracy of ``samples`` responses to each problem ``env.reset(options={"index": i})`` poses.
-
-    Returns ``{"heldout_accuracy", "heldout_pass_at_k", "heldout_problems", "heldout_samples"}`` (pass@k: the
-    share of problems with at least one correct response among the ``samples``).
-    """
-    correct, passed, problems = heldout_counts(policy, env, indices, sampling, samples, seed)
-    return heldout_row(correct, passed, problems, samples)
-
-
 def heldout_row(correct: int, passed: int, problems: int, samples: int) -> dict[str, float | int]:
     """The held-out record from counts (summed over ranks in a distributed run)."""
     return {
@@ -38,7 +26,8 @@ def heldout_row(correct: int, passed: int, problems: int, samples: int) -> dict[
 def heldout_counts(
     policy: Policy, env: gym.Env, indices: Iterable[int], sampling: SamplingConfig, samples: int, seed: int
 ) -> tuple[int, int, int]:
-    """``(correct responses, problems with a correct response, problems)`` of :func:`heldout_accuracy`."""
+    """``(correct responses, problems with a correct response, problems)``: ``samples`` responses to each problem
+    ``env.reset(options={"index": i})`` poses (pass@k: at least one of a problem's ``samples`` is correct)."""
     prompts, ids = [], []
     for index in indices:
         prompt, info = env.reset(options={"index": int(index)})
