@@ -11,6 +11,7 @@ import argparse
 import re
 
 from hicra.agents.config import ENGINES
+from hicra.verifiers import MODES, MULTIPLE_POLICIES
 from hicra_env.templates import TEMPLATES
 
 from ..suites import DEFAULT_MAX_NEW_TOKENS, SUITES
@@ -93,9 +94,9 @@ def _add_eval(sub) -> None:
     )
     mode = "answer extraction: strict (\\boxed{} and final-answer lines; default) or lenient (also 'The answer is', "
     mode += "####, a bare answer: models that never box)"
-    p.add_argument("--mode", choices=("strict", "lenient"), default="strict", help=mode)
+    p.add_argument("--mode", choices=MODES, default="strict", help=mode)
     multiple = "several different final answers: the last counts (default) or the response is wrong"
-    p.add_argument("--multiple", choices=("last", "reject"), default="last", help=multiple)
+    p.add_argument("--multiple", choices=MULTIPLE_POLICIES, default="last", help=multiple)
     p.add_argument("--engine", choices=ENGINES, default="hf", help="rollout engine (default hf; auto: vllm if usable)")
     p.add_argument("--tensor-parallel-size", type=positive_int, default=1, help="vllm: GPUs per model replica")
     p.add_argument("--data-parallel-size", type=positive_int, default=1, help="vllm: model replicas")
