@@ -131,10 +131,10 @@ def _settings(config: EvalConfig, suite: Suite) -> dict[str, Any]:
     }
 
 
-def run_suite(generator, suite: Suite, config: EvalConfig) -> SuiteSummary:
-    """Generate the missing samples of one suite, then summarise all n samples of its first problems."""
+def run_suite(generator, suite: Suite, config: EvalConfig, env) -> SuiteSummary:
+    """Generate the missing samples of one suite (whose env is ``env``), then summarise all n samples of its first
+    problems."""
     env_kwargs = _env_kwargs(config)
-    env = make_suite_env(suite, config.data_dir, **env_kwargs)
     prompts = _suite_prompts(env, config.limit)
     folder = config.out / suite.name
     settings = _settings(config, suite)
@@ -171,21 +171,15 @@ def run_suite(generator, suite: Suite, config: EvalConfig) -> SuiteSummary:
     return summary
 
 
-def _generator(config: EvalConfig, policy):
-    """This process's policy (given, or loaded), or ``data_parallel_size`` workers with a policy each."""
+def _generator(config: EvalConfig, policy, env_for):
+    """This process's policy (given, or loaded) with the suites' envs ``env_for(suite)``, or
+    ``data_parallel_size`` workers with a policy and envs each."""
     options = dict(model=config.model, device=config.device, dtype=config.dtype, engine=config.engine)
     if config.engine != "hf":
         options["tensor_parallel_size"] = config.tensor_parallel_size
     if policy is None and config.data_parallel_size > 1:
         return PoolGenerator(config.data_parallel_size, options, config.data_dir)
     policy = policy if policy is not None else load_policy(**options)
-    envs: dict[str, Any] = {}
-
-    def env_for(suite: Suite):
-        if suite.name not in envs:
-            envs[suite.name] = make_suite_env(suite, config.data_dir, **_env_kwargs(config))
-        return envs[suite.name]
-
     return LocalGenerator(policy, env_for)
 
 
@@ -194,10 +188,18 @@ def run_eval(config: EvalConfig, policy=None) -> list[SuiteSummary]:
     suite; writes all outputs."""
     for suite in config.suites:
         suite.data_path(config.data_dir)  # a missing data file fails before the model loads
-    generator = _generator(config, policy)
+    envs: dict[str, Any] = {}
+
+    def env_for(suite: Suite):
+        """One env per suite, shared by the prompts, the records and this process's generator."""
+        if suite.name not in envs:
+            envs[suite.name] = make_suite_env(suite, config.data_dir, **_env_kwargs(config))
+        return envs[suite.name]
+
+    generator = _generator(config, policy, env_for)
     config.out.mkdir(parents=True, exist_ok=True)
     try:
-        summaries = [run_suite(generator, suite, config) for suite in config.suites]
+        summaries = [run_suite(generator, suite, config, env_for(suite)) for suite in config.suites]
     finally:
         generator.close()
     write_overall_summary(summaries, config.out)
