@@ -11,7 +11,7 @@ from typing import Any
 from ..config import ENGINES, EngineUnavailableError
 from .base import Completions, RolloutEngine
 from .hf import HFEngine
-from .vllm import INSTALL_HINT, vllm_device
+from .vllm import require_vllm, vllm_device
 
 __all__ = [
     "ENGINES",
@@ -30,8 +30,8 @@ def resolve_engine(kind: str, device_type: str) -> str:
         raise ValueError(f"engine: expected one of: {', '.join(ENGINES)}, got {kind!r}")
     if kind == "auto":
         return "vllm" if vllm_device() == device_type else "hf"
-    if kind == "vllm" and vllm_device() is None:
-        raise EngineUnavailableError(f"engine 'vllm': the vllm package is not installed; {INSTALL_HINT}")
+    if kind == "vllm":
+        require_vllm()
     return kind
 
 

@@ -54,6 +54,14 @@ def vllm_device() -> str | None:
     return current_platform.device_type
 
 
+def require_vllm() -> str:
+    """:func:`vllm_device`, or :class:`EngineUnavailableError` naming the extra to install when vLLM is absent."""
+    device = vllm_device()
+    if device is None:
+        raise EngineUnavailableError(f"engine 'vllm': the vllm package is not installed; {INSTALL_HINT}")
+    return device
+
+
 class VLLMEngine:
     """vLLM samples for the trainer and ``hicra eval``; token ids in, token ids and sampler log-probs out.
 
@@ -85,9 +93,7 @@ class VLLMEngine:
         distributed: bool = False,
         seed: int = 0,
     ) -> None:
-        device = vllm_device()
-        if device is None:
-            raise EngineUnavailableError(f"engine 'vllm': the vllm package is not installed; {INSTALL_HINT}")
+        device = require_vllm()
         from vllm import LLM
 
         kwargs = dict(
