@@ -23,6 +23,8 @@ MixedPrecision = Literal["none", "bf16"]
 MIXED_PRECISIONS: tuple[str, ...] = get_args(MixedPrecision)
 EntropyTokens = Literal["matched", "top_fraction"]
 ENTROPY_TOKENS: tuple[str, ...] = get_args(EntropyTokens)
+LogBackend = Literal["jsonl", "tensorboard", "wandb"]
+LOG_BACKENDS: tuple[str, ...] = get_args(LogBackend)
 
 
 def _check_choice(name: str, value: object, choices: tuple[str, ...]) -> None:
@@ -40,6 +42,14 @@ def _check_range(name: str, value: float, low: float, high: float, *, low_open: 
     if bad:
         bracket = "(" if low_open else "["
         raise ValueError(f"{name}: expected a value in {bracket}{low}, {high}], got {value!r}")
+
+
+def log_backends(log_to: object) -> tuple[str, ...]:
+    """The backends of a ``log_to`` value (``"tensorboard,wandb"``), ``jsonl`` first and always included."""
+    if not isinstance(log_to, str):
+        raise ValueError(f"log_to: expected comma-separated names among: {', '.join(LOG_BACKENDS)}, got {log_to!r}")
+    names = [name.strip() for name in log_to.split(",") if name.strip()]
+    return tuple(dict.fromkeys(["jsonl", *names]))
 
 
 @dataclass(frozen=True)
@@ -157,6 +167,10 @@ class TrainConfig:
     """Evaluate on the held-out problems every this many steps (0: only after the last step)."""
     heldout_samples: int = 4
     """Responses per held-out problem, sampled like the training responses; accuracy is their mean."""
+    log_to: str = "jsonl"
+    """Where step metrics go, comma-separated: ``jsonl`` (always written, ``metrics.jsonl``), ``tensorboard``
+    (``torch.utils.tensorboard``, under ``<run_dir>/tensorboard``), ``wandb`` (Weights & Biases; offline unless
+    ``WANDB_MODE`` says otherwise). Example: ``--set train.log_to=tensorboard,wandb``."""
 
     def __post_init__(self) -> None:
         for name in ("steps", "prompts_per_step", "group_size", "max_new_tokens", "ppo_epochs", "micro_batch_size",
@@ -181,6 +195,8 @@ class TrainConfig:
                 f"mixed_precision: 'bf16' expects parallelism='fsdp' and dtype='float32' (float32 master weights), "
                 f"got parallelism={self.parallelism!r}, dtype={self.dtype!r}"
             )
+        for backend in log_backends(self.log_to):
+            _check_choice("log_to", backend, LOG_BACKENDS)
         if not isinstance(self.activation_checkpointing, bool):
             raise ValueError(f"activation_checkpointing: expected true or false, got {self.activation_checkpointing!r}")
         if not isinstance(self.env_kwargs, dict):
