@@ -49,6 +49,8 @@ def log_backends(log_to: object) -> tuple[str, ...]:
     if not isinstance(log_to, str):
         raise ValueError(f"log_to: expected comma-separated names among: {', '.join(LOG_BACKENDS)}, got {log_to!r}")
     names = [name.strip() for name in log_to.split(",") if name.strip()]
+    for name in names:
+        _check_choice("log_to", name, LOG_BACKENDS)
     return tuple(dict.fromkeys(["jsonl", *names]))
 
 
@@ -195,8 +197,7 @@ class TrainConfig:
                 f"mixed_precision: 'bf16' expects parallelism='fsdp' and dtype='float32' (float32 master weights), "
                 f"got parallelism={self.parallelism!r}, dtype={self.dtype!r}"
             )
-        for backend in log_backends(self.log_to):
-            _check_choice("log_to", backend, LOG_BACKENDS)
+        log_backends(self.log_to)
         if not isinstance(self.activation_checkpointing, bool):
             raise ValueError(f"activation_checkpointing: expected true or false, got {self.activation_checkpointing!r}")
         if not isinstance(self.env_kwargs, dict):
