@@ -81,6 +81,9 @@ class EvalConfig:
     """vllm: GPUs per model replica."""
     data_parallel_size: int = 1
     """vllm: model replicas (a suite's prompts are spread over them)."""
+    log_to: str = "jsonl"
+    """Where each suite's scores go besides ``summary.json``, as ``TrainConfig.log_to``: ``<out>/metrics.jsonl``
+    always (one line a suite and invocation), TensorBoard and W&B under ``eval/<suite>/<metric>``."""
 
     def __post_init__(self) -> None:
         if not self.suites:
@@ -93,6 +96,9 @@ class EvalConfig:
 
         if self.mode not in MODES:
             raise ValueError(f"mode: expected one of: {', '.join(MODES)}, got {self.mode!r}")
+        from hicra.agents.config import log_backends
+
+        log_backends(self.log_to)
         if self.ks is not None and (not self.ks or min(self.ks) < 1):
             raise ValueError(f"ks: expected a non-empty list of integers >= 1, got {self.ks!r}")
 
@@ -203,8 +209,21 @@ def run_eval(config: EvalConfig, policy=None) -> list[SuiteSummary]:
     finally:
         generator.close()
     write_overall_summary(summaries, config.out)
+    log_summaries(summaries, config)
     log.info("wrote samples and summaries to %s", config.out)
     return summaries
+
+
+def log_summaries(summaries: list[SuiteSummary], config: EvalConfig) -> None:
+    """Each suite's scores to the run log (``config.log_to``) as ``eval/<suite>/<metric>`` at step 0."""
+    from hicra.agents.run_log import RunLog
+
+    settings = {"model": config.model, "engine": config.engine, "seed": config.seed, "mode": config.mode}
+    with RunLog(config.out, config.log_to, config=settings, name=f"eval-{default_out(config.model).name}") as run_log:
+        for s in summaries:
+            row = {"suite": s.suite, "num_problems": s.num_problems, "n": s.n, **s.metrics, "stderr": s.stderr,
+                   "mean_tokens": s.mean_tokens, "no_answer_rate": s.no_answer_rate}  # fmt: skip
+            run_log.log(0, row, prefix=f"eval/{s.suite}", file="metrics.jsonl")
 
 
 def default_out(model: str) -> Path:

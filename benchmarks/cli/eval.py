@@ -40,6 +40,7 @@ def config_from_args(args: argparse.Namespace) -> EvalConfig:
         engine=args.engine,
         tensor_parallel_size=args.tensor_parallel_size,
         data_parallel_size=args.data_parallel_size,
+        log_to=args.log_to,
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import re
 
-from hicra.agents.config import ENGINES
+from hicra.agents.config import ENGINES, LOG_BACKENDS
 from hicra.verifiers import MODES, MULTIPLE_POLICIES
 from hicra_env.templates import TEMPLATES
 
@@ -100,6 +100,8 @@ def _add_eval(sub) -> None:
     p.add_argument("--engine", choices=ENGINES, default="hf", help="rollout engine (default hf; auto: vllm if usable)")
     p.add_argument("--tensor-parallel-size", type=positive_int, default=1, help="vllm: GPUs per model replica")
     p.add_argument("--data-parallel-size", type=positive_int, default=1, help="vllm: model replicas")
+    log_to = f"where scores go besides summary.json: comma-separated among {', '.join(LOG_BACKENDS)} (default jsonl)"
+    p.add_argument("--log-to", default="jsonl", help=log_to)
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     _add_common(p)
 

@@ -342,3 +342,18 @@ def test_the_template_flag_changes_the_prompts_and_is_recorded(eval_data, tmp_pa
     assert main([*_eval_argv(eval_data, tmp_path / "bad"), "--template", "chatty"]) == 2
     with pytest.raises(ValueError, match=r"unknown prompt template 'chatty'; expected one of: boxed-v1, "):
         override(SUITES["math500"], template="chatty")
+
+
+def test_scores_go_to_the_run_log_backends(eval_data, scripted, tmp_path):
+    pytest.importorskip("tensorboard", reason="the tensorboard back end needs the tensorboard package")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    (summary,) = run_eval(_config(eval_data, tmp_path, log_to="tensorboard"), scripted())
+    (line,) = _lines(tmp_path / "metrics.jsonl")
+    assert line["suite"] == "math500" and line["avg@2"] == pytest.approx(0.5) and line["num_problems"] == 3
+    events = EventAccumulator(str(tmp_path / "tensorboard"))
+    events.Reload()
+    assert "eval/math500/pass@2" in events.Tags()["scalars"]
+    assert events.Scalars("eval/math500/pass@2")[0].value == pytest.approx(2 / 3)
+    with pytest.raises(ValueError, match="log_to: expected one of"):
+        _config(eval_data, tmp_path, log_to="tensorbored")
