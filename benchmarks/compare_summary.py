@@ -14,14 +14,11 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from .analyze import cell, phase_report
+from .compare_config import CompareConfig
 from .curves import Interval, mean_interval, steps_to_reach, window_mean
 from .runs import RunLog, by_agent
-
-if TYPE_CHECKING:
-    from .compare import CompareConfig
 
 
 @dataclass(frozen=True)

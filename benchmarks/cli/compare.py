@@ -6,7 +6,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..compare import DEFAULT_PRESET, compare_config, preset_path, run_compare
+from ..compare import run_compare
+from ..compare_config import DEFAULT_PRESET, compare_config, preset_path
 from .errors import parse_list
 from .train import overrides
 
@@ -15,7 +16,7 @@ COMPARE_FLAGS = {"seeds": "seeds", "first_seed": "first_seed", "jobs": "jobs", "
 
 
 def config_from_args(args: argparse.Namespace):
-    """The :class:`~hicra.benchmarks.compare.CompareConfig` the flags ask for."""
+    """The :class:`~hicra.benchmarks.compare_config.CompareConfig` the flags ask for."""
     from hicra.agents.run_config import read_run_file, with_overrides
 
     data = read_run_file(args.config or preset_path(args.preset or DEFAULT_PRESET))

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from hicra.benchmarks.cli import main
-from hicra.benchmarks.compare import compare_config, preset_names, preset_path
+from hicra.benchmarks.compare_config import compare_config, preset_names, preset_path
 
 TINY_RUN = "[train]\nprompts_per_step = 2\ngroup_size = 4\nmax_new_tokens = 16\nmicro_batch_size = 8\n"
 TINY = ("prompts_per_step=2", "group_size=4", "max_new_tokens=16", "micro_batch_size=8", "heldout_problems=3",

@@ -348,7 +348,7 @@ def test_scores_go_to_the_run_log_backends(eval_data, scripted, tmp_path):
     pytest.importorskip("tensorboard", reason="the tensorboard back end needs the tensorboard package")
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-    (summary,) = run_eval(_config(eval_data, tmp_path, log_to="tensorboard"), scripted())
+    run_eval(_config(eval_data, tmp_path, log_to="tensorboard"), scripted())
     (line,) = _lines(tmp_path / "metrics.jsonl")
     assert line["suite"] == "math500" and line["avg@2"] == pytest.approx(0.5) and line["num_problems"] == 3
     events = EventAccumulator(str(tmp_path / "tensorboard"))
