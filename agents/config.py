@@ -169,6 +169,9 @@ class TrainConfig:
     """Evaluate on the held-out problems every this many steps (0: only after the last step)."""
     heldout_samples: int = 4
     """Responses per held-out problem, sampled like the training responses; accuracy is their mean."""
+    grams: str | None = None
+    """Strategic Gram lexicon: None for the paper's 249 grams, or a JSON list / text file (one gram a line), such
+    as one mined by ``hicra grams build``; the run records its path and sha256."""
     log_to: str = "jsonl"
     """Where step metrics go, comma-separated: ``jsonl`` (always written, ``metrics.jsonl``), ``tensorboard``
     (``torch.utils.tensorboard``, under ``<run_dir>/tensorboard``), ``wandb`` (Weights & Biases; offline unless
@@ -198,6 +201,10 @@ class TrainConfig:
                 f"got parallelism={self.parallelism!r}, dtype={self.dtype!r}"
             )
         log_backends(self.log_to)
+        if self.grams is not None and (not isinstance(self.grams, str) or not self.grams):
+            raise ValueError(
+                f"grams: expected the path of a lexicon file (JSON list or one gram a line), got {self.grams!r}"
+            )
         if not isinstance(self.activation_checkpointing, bool):
             raise ValueError(f"activation_checkpointing: expected true or false, got {self.activation_checkpointing!r}")
         if not isinstance(self.env_kwargs, dict):
