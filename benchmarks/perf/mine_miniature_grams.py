@@ -1,0 +1,125 @@
+"""Ground truth for ``hicra grams build``: mine a lexicon from the tiny policy's own successful solutions on the
+strategy miniature, and compare it with the strategies' openings and with the paper's list.
+
+    python -m hicra.benchmarks.perf.mine_miniature_grams [--problems 400] [--samples 4] [--out runs/grams-miniature]
+
+Every worked solution of a ``hicra/Miniature-v0`` strategy opens with that strategy's words
+(:data:`hicra_env.sources.strategies.STRATEGIES`), and the rest is short arithmetic. The script samples
+``--samples`` responses to each of ``--problems`` prompts with the shipped ``tiny`` policy (``Policy.generate``,
+temperature 1, as a training rollout samples), scores them with the env's ``evaluate`` (as the trainer does), writes
+them as ``<out>/rollouts.jsonl`` (``text``, ``correct``, ``reward``, ``problem_id`` per line), mines a lexicon from
+the successful ones (:func:`hicra.agents.gram_mining.mine_grams`, default options) into ``<out>/lexicon/``, and
+writes ``<out>/comparison.json`` / ``.md``: which strategy openings the lexicon recovers (a 3-5-word n-gram of the
+opening is kept), which kept grams are procedural (they lie outside every opening), and the overlap with the paper's
+249 grams.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+
+def sample_rollouts(problems: int, samples: int, seed: int, max_new_tokens: int) -> list[dict]:
+    """``problems x samples`` scored responses of the tiny policy on ``hicra/Miniature-v0``, one dict per response."""
+    import gymnasium as gym
+
+    import hicra_env  # noqa: F401  (registers the hicra/* ids)
+    from hicra.agents import Policy, SamplingConfig
+
+    env = gym.make("hicra/Miniature-v0")
+    policy = Policy.from_pretrained("tiny")
+    sampling = SamplingConfig(temperature=1.0, max_new_tokens=max_new_tokens)
+    rows: list[dict] = []
+    for start in range(0, problems, 64):
+        prompts, ids = [], []
+        for b in range(start, min(problems, start + 64)):
+            obs, info = env.reset(seed=seed + b)
+            prompts.append(obs)
+            ids.append(info["problem_id"])
+        gen = policy.generate(prompts, num_samples=samples, sampling=sampling, seed=seed + start)
+        row_ids = [ids[i] for i in gen.prompt_index.tolist()]
+        rewards, infos = env.get_wrapper_attr("evaluate")(row_ids, gen.texts)
+        for pid, text, reward, info in zip(row_ids, gen.texts, rewards, infos, strict=True):
+            rows.append({"problem_id": pid, "text": text, "correct": bool(info["correct"]), "reward": float(reward)})
+    return rows
+
+
+def compare(grams: list[str], openers: dict[str, str], paper: list[str]) -> dict:
+    """How a mined lexicon relates to the strategy openings and to the paper's list.
+
+    A strategy's opening counts as recovered when some kept gram is one of its 3-5-word n-grams; a kept gram is
+    procedural when it is not an n-gram of any opening (so it names arithmetic or answer formatting).
+    """
+    from hicra.agents.gram_mining import extract_ngrams
+
+    opener_ngrams = {name: extract_ngrams(text, 3, 5, drop_numeric=False) for name, text in openers.items()}
+    every = set().union(*opener_ngrams.values())
+    kept = set(grams)
+    recovered = {name: sorted(kept & ngrams) for name, ngrams in opener_ngrams.items()}
+    paper_set = set(paper)
+    return {
+        "lexicon_size": len(grams),
+        "recovered": {name: bool(hits) for name, hits in recovered.items()},
+        "recovered_grams": recovered,
+        "procedural_kept": sorted(kept - every),
+        "paper_overlap": sorted(kept & paper_set),
+        "added_to_paper": sorted(kept - paper_set),
+    }
+
+
+def _markdown(result: dict, stats: dict) -> str:
+    lines = [
+        "# Grams mined from the tiny policy's successful solutions on hicra/Miniature-v0",
+        "",
+        f"{stats['rollouts']} responses, {stats['successful']} successful; lexicon of {result['lexicon_size']} grams.",
+        "",
+        "| strategy | recovered | kept n-grams of its opening |",
+        "| --- | --- | --- |",
+    ]
+    for name, hit in result["recovered"].items():
+        lines.append(f"| {name} | {'yes' if hit else 'no'} | {', '.join(result['recovered_grams'][name]) or '-'} |")
+    lines += ["", f"Procedural grams kept ({len(result['procedural_kept'])}): {', '.join(result['procedural_kept'])}"]
+    lines += [f"In the paper's list ({len(result['paper_overlap'])}): {', '.join(result['paper_overlap']) or '-'}"]
+    lines += [f"Not in the paper's list ({len(result['added_to_paper'])}): {', '.join(result['added_to_paper'])}", ""]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from hicra.agents.gram_mining import MiningConfig, mine_grams, read_solutions
+    from hicra.agents.gram_report import write_outputs
+    from hicra.agents.planning import StrategicGrams
+    from hicra_env.sources.strategies import STRATEGIES
+
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--problems", type=int, default=400)
+    p.add_argument("--samples", type=int, default=4)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--max-new-tokens", type=int, default=128)
+    p.add_argument("--out", default="runs/grams-miniature")
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    rollouts = out / "rollouts.jsonl"
+    if not rollouts.is_file():
+        rows = sample_rollouts(args.problems, args.samples, args.seed, args.max_new_tokens)
+        rollouts.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    corpus = read_solutions(rollouts)
+    result = mine_grams(corpus.successful, MiningConfig())
+    write_outputs(result, out / "lexicon", source=str(rollouts), total=corpus.total)
+    openers = {name: s.opener for name, s in STRATEGIES.items()}
+    comparison = compare(list(result.grams), openers, list(StrategicGrams().grams))
+    stats = {"rollouts": corpus.total, "successful": len(corpus.successful)}
+    (out / "comparison.json").write_text(json.dumps({**stats, **comparison}, indent=2) + "\n", encoding="utf-8")
+    (out / "comparison.md").write_text(_markdown(comparison, stats), encoding="utf-8")
+    print(_markdown(comparison, stats))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
