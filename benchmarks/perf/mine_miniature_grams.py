@@ -1,18 +1,18 @@
 """Ground truth for ``hicra grams build``: mine a lexicon from the tiny policy's own successful solutions on the
 strategy miniature, and compare it with the strategies' openings and with the paper's list.
 
-    python -m hicra.benchmarks.perf.mine_miniature_grams [--problems 400] [--samples 4] [--min-cdf 0]
-        [--out runs/grams-miniature]
+    python -m hicra.benchmarks.perf.mine_miniature_grams [--problems 400] [--samples 4] [--out runs/grams-miniature]
+        [--min-cdf 0] [--distance-threshold 0.5] [--top-fraction 0.2]
 
 Every worked solution of a ``hicra/Miniature-v0`` strategy opens with that strategy's words
 (:data:`hicra_env.sources.strategies.STRATEGIES`), and the rest is short arithmetic. The script samples
 ``--samples`` responses to each of ``--problems`` prompts with the shipped ``tiny`` policy (``Policy.generate``,
-temperature 1, as a training rollout samples), scores them with the env's ``evaluate`` (as the trainer does), writes
-them as ``<out>/rollouts.jsonl`` (``text``, ``correct``, ``reward``, ``problem_id`` per line), mines a lexicon from
-the successful ones (:func:`hicra.agents.gram_report.build_lexicon`, default options but ``--min-cdf``) into
-``<out>/lexicon/`` (``lexicon-min-cdf-X/`` with a floor), and writes ``comparison.json`` / ``.md`` there: which
-strategy openings the lexicon recovers (a 3-5-word n-gram of the opening is kept), which kept grams are procedural
-(they lie outside every opening), and the overlap with the paper's 249 grams.
+temperature 1, as a training rollout samples), scores them with the env's ``evaluate`` (as the trainer does), and
+writes them as ``<out>/rollouts.jsonl`` (``text``, ``correct``, ``reward``, ``problem_id`` per line; sampled once,
+reused on later runs). It mines a lexicon from the successful ones (:func:`hicra.agents.gram_report.build_lexicon`,
+default options unless given) into ``<out>/lexicon/`` (``lexicon-<option>-<value>/`` with other options), and
+writes ``comparison.json`` / ``.md`` there: which strategy openings the lexicon recovers (a 3-5-word n-gram of the
+opening is kept), which kept grams are procedural (outside every opening), and the overlap with the paper's list.
 """
 
 from __future__ import annotations
@@ -102,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--max-new-tokens", type=int, default=128)
     p.add_argument("--min-cdf", type=float, default=0.0, help="MiningConfig.min_cdf (default 0: the paper's rule)")
+    p.add_argument("--distance-threshold", type=float, default=MiningConfig.distance_threshold)
+    p.add_argument("--top-fraction", type=float, default=MiningConfig.top_fraction)
     p.add_argument("--out", default="runs/grams-miniature")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO)
@@ -111,8 +113,14 @@ def main(argv: list[str] | None = None) -> int:
     if not rollouts.is_file():  # sampled once; rerun with another --out to resample
         rows = sample_rollouts(args.problems, args.samples, args.seed, args.max_new_tokens)
         rollouts.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    tag = f"lexicon-min-cdf-{args.min_cdf:g}" if args.min_cdf else "lexicon"
-    result, _ = build_lexicon(out, out / tag, MiningConfig(min_cdf=args.min_cdf))
+    options = {
+        "min_cdf": args.min_cdf,
+        "distance_threshold": args.distance_threshold,
+        "top_fraction": args.top_fraction,
+    }
+    changed = {k: v for k, v in options.items() if v != getattr(MiningConfig, k)}
+    tag = "-".join(["lexicon", *(f"{k.replace('_', '-')}-{v:g}" for k, v in changed.items())])
+    result, _ = build_lexicon(out, out / tag, MiningConfig(**options))
     openers = {name: s.opener for name, s in STRATEGIES.items()}
     comparison = compare(list(result.grams), openers, list(StrategicGrams().grams))
     stats = {"rollouts": sum(1 for line in rollouts.open() if line.strip()), "successful": result.solutions}
