@@ -50,12 +50,15 @@ def sample_rollouts(problems: int, samples: int, seed: int, max_new_tokens: int)
     return rows
 
 
-def compare(grams: list[str], openers: dict[str, str], paper: list[str]) -> dict:
-    """How a mined lexicon relates to the strategy openings and to the paper's list.
+def compare(result, openers: dict[str, str], paper: list[str]) -> dict:
+    """How a mined lexicon (a :class:`~hicra.agents.gram_mining.MiningResult`) relates to the strategy openings and
+    to the paper's list.
 
     A strategy's opening counts as recovered when some kept gram is one of its 3-5-word n-grams; a kept gram is
-    procedural when it is not an n-gram of any opening (so it names arithmetic or answer formatting).
+    procedural when it is not an n-gram of any opening (so it names arithmetic or answer formatting). ``rank`` is
+    the best CDF rank (1 = highest) of a cluster holding an n-gram of the opening, None when none was clustered.
     """
+    grams = list(result.grams)
     from hicra.agents.gram_mining import extract_ngrams
 
     opener_ngrams = {name: extract_ngrams(text, 3, 5, drop_numeric=False) for name, text in openers.items()}
@@ -63,8 +66,15 @@ def compare(grams: list[str], openers: dict[str, str], paper: list[str]) -> dict
     kept = set(grams)
     recovered = {name: sorted(kept & ngrams) for name, ngrams in opener_ngrams.items()}
     paper_set = set(paper)
+    ranks = {
+        name: min((c.rank + 1 for c in result.clusters if set(c.ngrams) & ngrams), default=None)
+        for name, ngrams in opener_ngrams.items()
+    }
     return {
         "lexicon_size": len(grams),
+        "clusters": len(result.clusters),
+        "kept_clusters": sum(c.kept for c in result.clusters),
+        "rank": ranks,
         "recovered": {name: bool(hits) for name, hits in recovered.items()},
         "recovered_grams": recovered,
         "procedural_kept": sorted(kept - every),
@@ -79,11 +89,14 @@ def _markdown(result: dict, stats: dict) -> str:
         "",
         f"{stats['rollouts']} responses, {stats['successful']} successful; lexicon of {result['lexicon_size']} grams.",
         "",
-        "| strategy | recovered | kept n-grams of its opening |",
-        "| --- | --- | --- |",
+        f"{result['clusters']} clusters, the top {result['kept_clusters']} kept.",
+        "",
+        "| strategy | recovered | best cluster rank by CDF | kept n-grams of its opening |",
+        "| --- | --- | ---: | --- |",
     ]
     for name, hit in result["recovered"].items():
-        lines.append(f"| {name} | {'yes' if hit else 'no'} | {', '.join(result['recovered_grams'][name]) or '-'} |")
+        kept = ", ".join(result["recovered_grams"][name]) or "-"
+        lines.append(f"| {name} | {'yes' if hit else 'no'} | {result['rank'][name]} | {kept} |")
     lines += ["", f"Procedural grams kept ({len(result['procedural_kept'])}): {', '.join(result['procedural_kept'])}"]
     lines += [f"In the paper's list ({len(result['paper_overlap'])}): {', '.join(result['paper_overlap']) or '-'}"]
     lines += [f"Not in the paper's list ({len(result['added_to_paper'])}): {', '.join(result['added_to_paper'])}", ""]
@@ -122,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     tag = "-".join(["lexicon", *(f"{k.replace('_', '-')}-{v:g}" for k, v in changed.items())])
     result, _ = build_lexicon(out, out / tag, MiningConfig(**options))
     openers = {name: s.opener for name, s in STRATEGIES.items()}
-    comparison = compare(list(result.grams), openers, list(StrategicGrams().grams))
+    comparison = compare(result, openers, list(StrategicGrams().grams))
     stats = {"rollouts": sum(1 for line in rollouts.open() if line.strip()), "successful": result.solutions}
     (out / tag / "comparison.json").write_text(json.dumps({**stats, **comparison}, indent=2) + "\n", encoding="utf-8")
     (out / tag / "comparison.md").write_text(_markdown(comparison, stats), encoding="utf-8")

@@ -343,3 +343,11 @@ def test_minilm_recovers_planted_phrases_and_leaves_the_procedural_text():
     assert all(set(c.ngrams) <= planted_ngrams for c in top) and [c.rank for c in top] == list(range(len(top)))
     floor = mine_grams(texts, MiningConfig(min_cdf=0.2), cached)  # and no cluster of under 20% of the solutions
     assert set(PLANTED) <= set(floor.grams) <= planted_ngrams
+
+
+def test_without_sentence_transformers_the_embedder_names_the_extra(monkeypatch):
+    from hicra.agents.gram_mining import sentence_embedder
+
+    monkeypatch.setitem(sys.modules, "sentence_transformers", None)  # import fails as if not installed
+    with pytest.raises(ValueError, match=r"needs sentence-transformers .* pip install 'hicra\[grams\]'"):
+        sentence_embedder()
