@@ -2,7 +2,7 @@
 strategy miniature, and compare it with the strategies' openings and with the paper's list.
 
     python -m hicra.benchmarks.perf.mine_miniature_grams [--problems 400] [--samples 4] [--out runs/grams-miniature]
-        [--min-cdf 0] [--distance-threshold 0.5] [--top-fraction 0.2]
+        [--min-cdf 0] [--distance-threshold 0.5] [--top-fraction 0.2] [--keep-numeric]
 
 Every worked solution of a ``hicra/Miniature-v0`` strategy opens with that strategy's words
 (:data:`hicra_env.sources.strategies.STRATEGIES`), and the rest is short arithmetic. The script samples
@@ -117,6 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--min-cdf", type=float, default=0.0, help="MiningConfig.min_cdf (default 0: the paper's rule)")
     p.add_argument("--distance-threshold", type=float, default=MiningConfig.distance_threshold)
     p.add_argument("--top-fraction", type=float, default=MiningConfig.top_fraction)
+    p.add_argument("--keep-numeric", action="store_true", help="keep n-grams with digits")
     p.add_argument("--out", default="runs/grams-miniature")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO)
@@ -133,7 +134,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     changed = {k: v for k, v in options.items() if v != getattr(MiningConfig, k)}
     tag = "-".join(["lexicon", *(f"{k.replace('_', '-')}-{v:g}" for k, v in changed.items())])
-    result, _ = build_lexicon(out, out / tag, MiningConfig(**options))
+    tag += "-keep-numeric" if args.keep_numeric else ""
+    result, _ = build_lexicon(out, out / tag, MiningConfig(**options, drop_numeric=not args.keep_numeric))
     openers = {name: s.opener for name, s in STRATEGIES.items()}
     comparison = compare(result, openers, list(StrategicGrams().grams))
     stats = {"rollouts": sum(1 for line in rollouts.open() if line.strip()), "successful": result.solutions}
