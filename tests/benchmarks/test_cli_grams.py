@@ -131,3 +131,11 @@ def test_train_grams_flag_sets_train_grams(tmp_path):
     args = build_parser().parse_args(["train", "--grams", str(tmp_path / "lexicon.json"), "--steps", "2"])
     assert run_config(args).train.grams == str(tmp_path / "lexicon.json")
     assert run_config(build_parser().parse_args(["train"])).train.grams is None
+
+
+def test_help_lists_grams_and_its_options(capsys):
+    assert main(["--help"]) == 0
+    assert "grams" in capsys.readouterr().out
+    assert main(["grams", "build", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "--top-fraction" in out and "--distance-threshold" in out and "(default 0.2)" in out
