@@ -138,4 +138,4 @@ def test_help_lists_grams_and_its_options(capsys):
     assert "grams" in capsys.readouterr().out
     assert main(["grams", "build", "--help"]) == 0
     out = capsys.readouterr().out
-    assert "--top-fraction" in out and "--distance-threshold" in out and "(default 0.2)" in out
+    assert "--top-fraction" in out and "--distance-threshold" in out and "--min-cdf" in out
