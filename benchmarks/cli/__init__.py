@@ -1,4 +1,4 @@
-"""The ``hicra`` command: ``train``, ``eval``, ``compare``, ``bench``, ``analyze``.
+"""The ``hicra`` command: ``train``, ``eval``, ``compare``, ``bench``, ``analyze``, ``grams build``.
 
 The only code that knows argparse. Each subcommand's module here turns flags into the library's typed configs
 (``RunConfig``, ``CompareConfig``, ``EvalConfig``) and calls the library; every mistake, whether the command
@@ -15,6 +15,7 @@ eval       :mod:`hicra.benchmarks.cli.eval`
 compare    :mod:`hicra.benchmarks.cli.compare`
 analyze    :mod:`hicra.benchmarks.cli.analyze`
 bench      :mod:`hicra.benchmarks.cli.bench`
+grams      :mod:`hicra.benchmarks.cli.grams`
 =========  ======================================
 """
 

