@@ -101,9 +101,6 @@ def test_trl_reward_has_a_name_and_pickles():
     assert verifier_reward.__name__ == "verifier_reward"
     assert VerifierReward(name="math").__name__ == "math"
     assert pickle.loads(pickle.dumps(verifier_reward)) == verifier_reward
-    from trl.trainer.utils import get_callable_name
-
-    assert get_callable_name(VerifierReward(name="math")) == "math"
 
 
 def test_trl_reward_without_the_answer_column_names_the_columns():
