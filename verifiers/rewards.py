@@ -93,7 +93,7 @@ class VerifierReward:
     one float per completion: 1.0 when the final answer matches the row's gold answer, else 0.0 (also for ``None``
     or malformed completions). When TRL passes ``log_extra``, the extracted answer and the verdict's reason go to
     its completions table (columns ``extracted`` and ``verdict``). Instances are picklable, like the functions TRL
-    documents.
+    documents. A gold answer that is neither a string nor a number is a data error: ``TypeError`` naming its row.
 
     Attributes:
         answer_column: The dataset column holding the gold answers (strings, or numbers).

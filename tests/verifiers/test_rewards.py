@@ -108,6 +108,11 @@ def test_trl_reward_without_the_answer_column_names_the_columns():
         verifier_reward(prompts=["p"], completions=["\\boxed{1}"], gold=["1"], trainer_state=None)
 
 
+def test_trl_reward_bad_gold_is_a_data_error_naming_its_row():
+    with pytest.raises(TypeError, match=r"golds\[1\]: expected a str"):
+        verifier_reward(prompts=["p", "q"], completions=["\\boxed{1}", "\\boxed{2}"], answer=["1", None])
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
