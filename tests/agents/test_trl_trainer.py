@@ -44,6 +44,15 @@ def _trainer(cls, tmp_path: Path, *, rewards=(length_reward,), steps: int = 1, *
     )  # fmt: skip
 
 
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """The tiny policy gains nothing from threads, and on a shared CPU two threads made generation 10x slower."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope="module")
 def hicra_trainer(tmp_path_factory):
     return _trainer(HICRAGRPOTrainer, tmp_path_factory.mktemp("hicra"), alpha=0.2)

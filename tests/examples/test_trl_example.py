@@ -35,9 +35,14 @@ def test_trl_example_trains_one_step_in_its_smallest_setting(tmp_path, monkeypat
     script = str(EXAMPLES / "trl_grpo_hicra.py")
     monkeypatch.setattr(sys, "argv", [script, *args])
     monkeypatch.chdir(tmp_path)
-    runpy.run_path(
-        script, run_name="__main__"
-    )  # as `python examples/trl_grpo_hicra.py ...`, sharing this process's trl
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # the tiny policy gains nothing from threads; on a shared CPU they cost 10x
+    try:
+        runpy.run_path(script, run_name="__main__")  # as `python examples/trl_grpo_hicra.py ...`, in this process
+    finally:
+        torch.set_num_threads(threads)
     summary = json.loads(capsys.readouterr().out.splitlines()[-1])
     assert summary["steps"] == 1
     assert 0.0 <= summary["planning_ratio"] <= 1.0 and summary["semantic_entropy"] >= 0.0
