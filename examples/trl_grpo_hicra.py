@@ -9,9 +9,9 @@ Runs as written on a fresh clone (CPU, the shipped 0.5M-parameter ``tiny`` polic
 
 The default env is the strategy miniature (``benchmarks/presets/miniature.toml``), where the tiny policy solves about
 a quarter of the problems and its completions open with Strategic Grams, so rewards, ``planning_ratio`` and
-``semantic_entropy`` all move (measured: reward 0.19-0.5 a step, semantic entropy 1.7 bits). ``--alpha 0`` is
-TRL's plain GRPO. On a GPU, pass ``--model`` a hub id (e.g. ``Qwen/Qwen2.5-Math-1.5B``) and ``--chat`` for an
-instruct model's chat template; this path has run only on CPU so far.
+``semantic_entropy`` all move (one run: mean reward 0.19 and semantic entropy 1.7 bits on its last step).
+``--alpha 0`` is TRL's plain GRPO. On a GPU, pass ``--model`` a hub id (e.g. ``Qwen/Qwen2.5-Math-1.5B``) and
+``--chat`` for an instruct model's chat template; this path has run only on CPU so far.
 """
 
 from __future__ import annotations
