@@ -88,7 +88,7 @@ class HICRAGRPOTrainer(GRPOTrainer):
     def _log_planning(self, planning: torch.Tensor, mask: torch.Tensor, texts: list[str]) -> None:
         """``planning_ratio`` and ``semantic_entropy`` of the whole generation batch (all processes)."""
         mode = "train" if self.model.training else "eval"
-        counts = torch.tensor([(planning & mask).sum(), mask.sum()], dtype=torch.float64, device=mask.device)
+        counts = torch.stack([(planning & mask).sum(), mask.sum()]).to(torch.float64)
         planned, total = self.accelerator.gather(counts).view(-1, 2).sum(dim=0).tolist()
         self._metrics[mode]["planning_ratio"].append(planned / total if total else 0.0)
         self._metrics[mode]["semantic_entropy"].append(semantic_entropy(gather_object(texts), self.grams))
