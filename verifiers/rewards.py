@@ -29,13 +29,12 @@ the ``pkg://`` form, or a file that imports ``compute_score`` from here, such as
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .api import verify_batch
-from .extract import MODES, MULTIPLE_POLICIES, Mode, Multiple, coerce_text
+from .api import _check_timeout, verify_batch
+from .extract import Mode, Multiple, check_mode, check_multiple, coerce_text
 
 __all__ = ["VerifierReward", "completion_text", "compute_score", "verifier_reward"]
 
@@ -73,16 +72,12 @@ def completion_text(completion: object) -> str:
 
 
 def _check_options(timeout_s: object, workers: object, mode: object, multiple: object) -> None:
-    if isinstance(timeout_s, bool) or not isinstance(timeout_s, (int, float)) or not math.isfinite(timeout_s):
-        raise ValueError(f"timeout_s: expected a finite number of seconds > 0, got {timeout_s!r}")
-    if timeout_s <= 0:
-        raise ValueError(f"timeout_s: expected a number of seconds > 0, got {timeout_s!r}")
+    """The checks ``verify_batch`` makes, made when the reward is built (not at the first training step)."""
+    _check_timeout(timeout_s)
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
         raise ValueError(f"workers: expected an int >= 1 or None (the verifier's default pool), got {workers!r}")
-    if mode not in MODES:
-        raise ValueError(f"mode: expected one of {MODES}, got {mode!r}")
-    if multiple not in MULTIPLE_POLICIES:
-        raise ValueError(f"multiple: expected one of {MULTIPLE_POLICIES}, got {multiple!r}")
+    check_mode(mode)
+    check_multiple(multiple)
 
 
 @dataclass(frozen=True)
