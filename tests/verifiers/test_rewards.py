@@ -186,6 +186,7 @@ RESPONSES = ["so \\boxed{4}", "\\boxed{5}", "2+2 is 4. The answer is 4"]
 GOLDS = ["4", "4", "4"]
 
 
+@pytest.mark.verl
 @pytest.mark.skipif(VERL_MISSING, reason=VERL_REASON)
 def test_verl_reward_loop_loads_compute_score_from_the_config_lines():
     """verl 0.9's path: ``reward.custom_reward_function.path/name`` -> its reward loop's ``naive`` manager."""
@@ -207,6 +208,7 @@ def test_verl_reward_loop_loads_compute_score_from_the_config_lines():
     assert [r["reward_extra_info"]["acc"] for r in results] == [True, False, False]
 
 
+@pytest.mark.verl
 @pytest.mark.skipif(VERL_MISSING, reason=VERL_REASON)
 def test_verl_naive_reward_manager_puts_the_score_on_the_last_response_token():
     from verl.workers.reward_manager import NaiveRewardManager
