@@ -36,9 +36,12 @@ def accumulate_gradients(
             )
             if first is not None:
                 first.logprobs[rows], first.entropy[rows] = lp.detach(), ent.detach()
-            loss, stats = agent.loss(sub, lp, credit.advantages[rows], ent)
+            token_mask = None if credit.loss_mask is None else credit.loss_mask[rows]
+            loss, stats = agent.loss(sub, lp, credit.advantages[rows], ent, token_mask=token_mask)
             share = sub.response_mask.sum() / total_tokens
-            weight = float(share if agent.config.aggregation == "token_mean" else len(rows) / rows_total)
+            weight = float(
+                share if agent.config.aggregation == "token_mean" else len(rows) / rows_total
+            )  # per-row means
             finite = finite and bool(torch.isfinite(loss))
             ((loss if finite else lp.sum() * 0.0) * (weight * world)).backward()
         if finite:
