@@ -36,8 +36,8 @@ def accumulate_gradients(
             )
             if first is not None:
                 first.logprobs[rows], first.entropy[rows] = lp.detach(), ent.detach()
-            token_mask = None if credit.loss_mask is None else credit.loss_mask[rows]
-            loss, stats = agent.loss(sub, lp, credit.advantages[rows], ent, token_mask=token_mask)
+            masked = {} if credit.loss_mask is None else {"token_mask": credit.loss_mask[rows]}  # older overrides
+            loss, stats = agent.loss(sub, lp, credit.advantages[rows], ent, **masked)
             share = sub.response_mask.sum() / total_tokens
             weight = float(
                 share if agent.config.aggregation == "token_mean" else len(rows) / rows_total

@@ -41,6 +41,7 @@ def one_update(name: str, agent_kwargs: dict, config: TrainConfig, batch) -> dic
     trainer = Trainer(make_agent(name, **agent_kwargs), config)
     share = trainer.dist.shard(config.prompts_per_step, "prompts_per_step")
     local = batch.select(torch.nonzero(torch.isin(batch.group_ids, torch.tensor(list(share)))).flatten())
+    local = trainer.score(local) if trainer.score_first else local  # as train_step: several epochs score first
     credit = trainer.agent.credit(local, torch.Generator().manual_seed(0))
     update = trainer.update(local, credit)
     params = {k: full(p) for k, p in trainer.policy.model.named_parameters()}

@@ -142,6 +142,7 @@ def global_batch(policy: Policy) -> RolloutBatch:
 
 def single_process_update(name: str, agent_kwargs: dict, config: TrainConfig, batch: RolloutBatch) -> dict:
     trainer = Trainer(make_agent(name, **agent_kwargs), config)
+    batch = trainer.score(batch) if trainer.score_first else batch  # as train_step: several epochs score first
     credit = trainer.agent.credit(batch, torch.Generator().manual_seed(0))
     update = trainer.update(batch, credit)
     named = list(trainer.policy.model.named_parameters())
