@@ -73,8 +73,7 @@ def test_ppo_validation():
     with pytest.raises(
         ValueError,
         match=(
-            "aggregation: expected one of: token_mean, seq_mean_token_mean, seq_mean_token_sum_norm, "
-            "got 'token-mean'"
+            "aggregation: expected one of: token_mean, seq_mean_token_mean, seq_mean_token_sum_norm, got 'token-mean'"
         ),
     ):
         ppo_clip_loss(lp, old, ADV, MASK, aggregation="token-mean")
