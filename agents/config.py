@@ -100,7 +100,8 @@ class AgentConfig:
     ratio of the trainer's to the sampler's probability of the token (they differ numerically, and under top-p);
     0 disables the correction."""
     dynamic_sampling: bool | None = None
-    """DAPO's dynamic sampling: drop the groups whose rewards are all equal (zero advantage) and sample more problems
+    """DAPO's dynamic sampling: drop the groups whose responses are all correct or all wrong (the verifier's
+    judgement before any length shaping, as in the paper: no signal but the length penalty) and sample more problems
     until the batch has ``prompts_per_step`` informative groups or ``max_extra_rounds`` extra rounds are spent
     (then the batch is filled up with the last round's uninformative groups). None: the agent's (``dapo``: on)."""
     max_extra_rounds: int = 3

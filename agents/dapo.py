@@ -5,8 +5,9 @@ GRPO, each a typed knob of the shared loop:
 
 - clip-higher: ``eps_low = 0.2``, ``eps_high = 0.28``;
 - token-level policy-gradient loss: ``aggregation = "token_mean"`` (every token of the batch weighs the same);
-- dynamic sampling: groups whose rewards are all equal are dropped and more problems sampled until the batch is
-  full (``dynamic_sampling = True``; at most ``max_extra_rounds`` extra rounds, logged as ``extra_sampling_rounds``);
+- dynamic sampling: groups whose responses are all correct or all wrong are dropped and more problems sampled
+  until the batch is full (``dynamic_sampling = True``; at most ``max_extra_rounds`` extra rounds, logged as
+  ``extra_sampling_rounds``);
 - overlong reward shaping: a soft length penalty over the last ``overlong_buffer`` share of the length budget
   (the paper: 4096 of 20480 tokens, so 0.2; penalty 1 at the full budget).
 

@@ -45,5 +45,6 @@ def accumulate_gradients(
             finite = finite and bool(torch.isfinite(loss))
             ((loss if finite else lp.sum() * 0.0) * (weight * world)).backward()
         if finite:
-            loss_sum, clip_sum = loss_sum + weight * float(loss.detach()), clip_sum + weight * stats["clip_frac"]
+            loss_sum = loss_sum + weight * float(loss.detach())
+            clip_sum = clip_sum + float(share) * stats["clip_frac"]  # a share of tokens, whatever the aggregation
     return loss_sum, clip_sum, finite

@@ -114,10 +114,10 @@ class Trainer:
     def rollout(self, timings: dict[str, float]) -> RolloutBatch:
         """Sample, verify and mark one batch of B x G responses (no gradient): this rank's B / W problems.
 
-        With ``dynamic_sampling`` the groups whose rewards are all equal are dropped and further rounds of B / W new
-        problems are sampled until B / W informative groups are in or ``max_extra_rounds`` are spent (the ranks
-        go on while any of them is short; a batch still short is filled with uninformative groups, so every rank
-        trains on B / W groups); ``RolloutBatch.extra_rounds`` says how many rounds it took.
+        With ``dynamic_sampling`` the groups whose responses are all correct or all wrong are dropped and further
+        rounds of B / W new problems are sampled until B / W informative groups are in or ``max_extra_rounds`` are
+        spent (the ranks go on while any of them is short; a batch still short is filled with uninformative groups,
+        so every rank trains on B / W groups); ``RolloutBatch.extra_rounds`` says how many rounds it took.
         """
         batch = self._sample_round(0, timings)
         if not self.agent.config.dynamic_sampling:
@@ -131,7 +131,7 @@ class Trainer:
                 break
             rounds.append(self._sample_round(len(rounds), timings))
         pool = concat_batches(rounds, self.policy.tokenizer.pad_token_id)
-        rows, _ = pick_groups(pool.rewards, pool.group_ids, need)
+        rows, _ = pick_groups(pool.correct.float(), pool.group_ids, need)
         return replace(pool.select(rows), extra_rounds=len(rounds) - 1)
 
     def _sample_round(self, round_: int, timings: dict[str, float]) -> RolloutBatch:

@@ -39,4 +39,5 @@ def test_the_ratio_and_the_clip_are_per_sequence():
     assert stats["clip_frac"] == pytest.approx(1 / 3)  # the one token of the clipped response
     # the wrong variant, per-token ratios, clips token 2 of response 0 (e^0.3 = 1.35 > 1.25): another loss
     token = make_agent("gspo", eps_low=0.25, eps_high=0.25, tis_cap=0.0, ratio_level="token")
-    assert float(token.loss(batch, logprobs, adv, torch.zeros(2, 2))[0].detach()) != pytest.approx(float(loss.detach()), rel=1e-3)
+    wrong = float(token.loss(batch, logprobs, adv, torch.zeros(2, 2))[0].detach())
+    assert wrong != pytest.approx(float(loss.detach()), rel=1e-3)
