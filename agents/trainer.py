@@ -348,7 +348,10 @@ class Trainer:
     def _start_over(cls, run_dir: Path, overrides: dict) -> Trainer:
         config = run_dir / "config.json"
         if not config.is_file():
-            raise FileNotFoundError(f"resume: expected a run folder with config.json, got {run_dir} (no such file)")
+            raise FileNotFoundError(
+                f"no checkpoint in {run_dir}, nor a config.json to start the run over from: expected the folder of a "
+                "run started with a run directory"
+            )
         run = RunConfig.from_dict(json.loads(config.read_text(encoding="utf-8")))
         trainer = cls(run.make_agent(), replace(run.train, **overrides), run_dir=run_dir)
         if trainer.dist.is_main:
