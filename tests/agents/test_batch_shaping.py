@@ -1,5 +1,5 @@
 """DAPO's overlong reward shaping and dynamic sampling's group choice, against hand-computed cases of the paper's
-formulas (no peer implements them in this loop: TRL lists dynamic sampling as unsupported)."""
+formulas (TRL lists dynamic sampling as unsupported; its overlong reward is compared in test_trl_parity)."""
 
 from __future__ import annotations
 

@@ -205,3 +205,15 @@ def test_dr_grpos_normaliser_is_the_generation_budget_not_the_longest_response()
     budget = hicra_loss(agent, case)
     width = hicra_loss(agent, case, hicra_batch(case, max_new_tokens=None))
     assert float(width.detach()) == pytest.approx(float(budget.detach()) * MAX_NEW / T, rel=1e-6)
+
+
+def test_overlong_shaping_equals_trls_soft_overlong_punishment():
+    """DAPO's eq. 13 on both sides: hicra's ``overlong_penalty`` and TRL's ``get_soft_overlong_punishment`` reward."""
+    from trl.rewards import get_soft_overlong_punishment
+
+    from hicra.agents.batch_shaping import overlong_penalty
+
+    lengths = list(range(0, 23))
+    theirs = get_soft_overlong_punishment(max_completion_len=20, soft_punish_cache=4)([[1] * n for n in lengths])
+    ours = overlong_penalty(torch.tensor(lengths), max_length=20, buffer=4).tolist()
+    assert ours == pytest.approx(theirs, abs=1e-7) and min(theirs) == -1.0 and theirs.count(0.0) == 17
