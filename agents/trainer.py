@@ -2,9 +2,10 @@
 
 Each step: draw B problems from the env, sample G responses each with the policy's rollout engine (which also
 returns its own per-token log-probs), verify them in one batch, mark planning tokens, and build a typed
-:class:`RolloutBatch`. The agent assigns token credit; then K PPO epochs over micro-batches with gradient
-accumulation, clipping and one optimiser step each, every token's loss weighted by the truncated importance
-ratio of trainer to sampler. Finally the engine gets the new weights.
+:class:`RolloutBatch` (rewards with the agent's overlong shaping; with dynamic sampling, groups without signal
+replaced by new ones, :meth:`Trainer.rollout`). The agent assigns token credit; then K PPO epochs over micro-batches
+with gradient accumulation, clipping and one optimiser step each, every token's loss weighted by the truncated
+importance ratio of trainer to sampler. Finally the engine gets the new weights.
 
 With one PPO epoch (the default) the old log-probs are the update's own first forward pass, detached: the weights
 have not moved yet, so that pass *is* the sampling policy. Several epochs, or an agent whose credit reads the
