@@ -53,14 +53,14 @@ class Agent:
 
     def __init__(self, config: AgentConfig | None = None, **overrides: Any) -> None:
         config = replace(config or AgentConfig(), **overrides)
-        defaults, self.base = self.defaults, None
+        defaults, self.base = {**Agent.defaults, **self.defaults}, None  # a subclass may list only its changes
         if config.base is not None:
             from .registry import AGENTS
 
             if config.base == self.name:
                 raise ValueError(f"base: expected another agent than {self.name!r} itself, got {config.base!r}")
-            own = {k: v for k, v in self.defaults.items() if Agent.defaults.get(k) != v}
-            defaults = {**AGENTS[config.base].defaults, **own}
+            own = {k: v for k, v in defaults.items() if Agent.defaults.get(k) != v}
+            defaults = {**Agent.defaults, **AGENTS[config.base].defaults, **own}
         unset = {f.name: defaults[f.name] for f in fields(config) if getattr(config, f.name) is None}
         self.config = replace(config, **unset)
         if config.base is not None:

@@ -54,3 +54,15 @@ def test_the_base_travels_through_a_run_config():
     assert agent.config.dynamic_sampling is True
     again = RunConfig.from_dict(RunConfig(agent="hicra", agent_config=agent.config).to_dict()).make_agent()
     assert again.config == agent.config
+
+
+def test_a_user_agent_that_lists_only_its_own_defaults_still_builds():
+    from hicra.agents.base import Agent
+
+    class Mine(Agent):
+        name = "mine"
+        defaults = {"entropy_coef": 0.01}  # noqa: RUF012  (a user's subclass, written before the newer fields)
+
+    cfg = Mine().config
+    assert cfg.entropy_coef == 0.01 and cfg.eps_high == 0.28 and cfg.aggregation == "token_mean"
+    assert Mine(base="dapo").config.dynamic_sampling is True and Mine(base="dapo").config.entropy_coef == 0.01
