@@ -21,7 +21,7 @@ import math
 import torch
 from torch import Tensor
 
-__all__ = ["group_advantages", "hicra_advantages"]
+__all__ = ["group_advantages", "hicra_advantages", "leave_one_out_advantages"]
 
 
 def _check_vector(name: str, x: object) -> Tensor:
@@ -105,3 +105,24 @@ def hicra_advantages(advantages: Tensor, planning_mask: Tensor, alpha: float = 0
             f"matching planning_mask, got {list(advantages.shape)}"
         )
     return torch.where(planning_mask, advantages + alpha * advantages.abs(), advantages)
+
+
+def leave_one_out_advantages(rewards: Tensor, group_ids: Tensor) -> Tensor:
+    """RLOO advantages: each reward minus the mean reward of the *other* responses of its group.
+
+    ``A_i = R_i - (sum_j R_j - R_i) / (G - 1) = G / (G - 1) * (R_i - mean_j R_j)`` (Kool et al. 2019; Ahmadian et
+    al. 2024): an unbiased baseline, since it does not depend on the response it scores.
+
+    Args:
+        rewards: Float[N]; group_ids: Int[N] (groups need not be contiguous, nor of equal size).
+
+    Returns:
+        Float[N]; exact zeros in a group whose rewards are all equal, and in a group of one (no other response).
+
+    >>> leave_one_out_advantages(torch.tensor([1.0, 0.0, 0.0, 0.0]), torch.tensor([0, 0, 0, 0]))
+    tensor([ 1.0000, -0.3333, -0.3333, -0.3333])
+    """
+    centred = group_advantages(rewards, group_ids)
+    _, inverse, counts = torch.unique(group_ids, return_inverse=True, return_counts=True)
+    size = counts[inverse].to(centred.dtype)
+    return torch.where(size > 1, centred * size / (size - 1).clamp(min=1), torch.zeros_like(centred))

@@ -174,6 +174,26 @@ def latest_checkpoint(run_dir: str | Path) -> Path | None:
     return path if (path / "state.json").is_file() else None
 
 
+PARTIAL_LOGS = ("metrics.jsonl", "heldout.jsonl", "tensorboard", "wandb")
+"""What a run writes besides checkpoints and ``config.json``: set aside when a run starts over."""
+
+
+def set_aside_partial_logs(run_dir: str | Path) -> Path | None:
+    """Move the logs of a run that wrote no checkpoint into ``run_dir/partial-<k>/`` (the first free k), so that
+    a run started over does not append to them; the folder, or None when there was nothing to move."""
+    present = [Path(run_dir) / name for name in PARTIAL_LOGS if (Path(run_dir) / name).exists()]
+    if not present:
+        return None
+    k = 0
+    while (Path(run_dir) / f"partial-{k}").exists():
+        k += 1
+    aside = Path(run_dir) / f"partial-{k}"
+    aside.mkdir()
+    for path in present:
+        os.replace(path, aside / path.name)
+    return aside
+
+
 def load_checkpoint(run_dir: str | Path) -> Checkpoint:
     """Load the newest complete checkpoint of ``run_dir``; raises FileNotFoundError naming the folder."""
     path = latest_checkpoint(run_dir)

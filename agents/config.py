@@ -6,8 +6,14 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
-Aggregation = Literal["token_mean", "seq_mean_token_mean"]
+Aggregation = Literal["token_mean", "seq_mean_token_mean", "seq_mean_token_sum_norm"]
 AGGREGATIONS: tuple[str, ...] = get_args(Aggregation)
+RatioLevel = Literal["token", "sequence"]
+RATIO_LEVELS: tuple[str, ...] = get_args(RatioLevel)
+Surrogate = Literal["clip", "cispo"]
+SURROGATES: tuple[str, ...] = get_args(Surrogate)
+Base = Literal["grpo", "dr_grpo", "dapo", "gspo", "cispo", "rloo", "forking_tokens"]
+BASES: tuple[str, ...] = get_args(Base)
 
 Engine = Literal["hf", "vllm", "auto"]
 ENGINES: tuple[str, ...] = get_args(Engine)
@@ -56,18 +62,36 @@ def log_backends(log_to: object) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class AgentConfig:
-    """How an agent assigns credit and what its loss adds to the PPO surrogate."""
+    """How an agent assigns credit, what its loss adds to the policy-gradient surrogate, and how it fills a batch.
+
+    Fields that default to None take the agent's own value (``Agent.defaults``: e.g. ``dr_grpo`` aggregates with a
+    constant normaliser, ``gspo`` clips a sequence-level ratio at 3e-4 / 4e-4); a value given here always wins.
+    """
 
     alpha: float = 0.2
     """HICRA amplification, finite and >= 0: planning tokens get ``A + alpha * |A|`` (paper: 0.2)."""
-    normalize_std: bool = False
-    """Divide group-centred rewards by the group std (the paper only centres; GRPO and HICRA share it)."""
-    eps_low: float = 0.2
-    """Lower PPO clip range: the ratio is clipped below at ``1 - eps_low``."""
-    eps_high: float = 0.28
-    """Upper PPO clip range (clip-higher): the ratio is clipped above at ``1 + eps_high``."""
-    aggregation: Aggregation = "token_mean"
-    """``token_mean`` (mean over all response tokens) or ``seq_mean_token_mean``."""
+    normalize_std: bool | None = None
+    """Divide group-centred rewards by the group std. None: the agent's default (HICRA's paper only centres, and
+    GRPO and HICRA share the choice; ``dapo``, ``gspo`` and ``cispo`` divide, as their papers do)."""
+    eps_low: float | None = None
+    """Lower clip range in [0, 1]: the ratio is clipped below at ``1 - eps_low`` (None: the agent's, 0.2 mostly)."""
+    eps_high: float | None = None
+    """Upper clip range (clip-higher) in [0, 10]: the ratio is clipped above at ``1 + eps_high`` (None: the agent's,
+    0.28 mostly; for ``cispo`` the importance weight is capped at ``1 + eps_high``)."""
+    aggregation: Aggregation | None = None
+    """How token losses become one number: ``token_mean`` (mean over all response tokens of the batch),
+    ``seq_mean_token_mean`` (mean over each response, then over responses) or ``seq_mean_token_sum_norm`` (sum
+    over all tokens divided by responses x ``max_new_tokens``, Dr. GRPO's constant normaliser). None: the agent's."""
+    ratio_level: RatioLevel | None = None
+    """Importance ratio of the clipped surrogate: ``token`` (PPO, per token) or ``sequence`` (GSPO: the geometric
+    mean of a response's token ratios, clipped as one). None: the agent's (``gspo``: sequence)."""
+    surrogate: Surrogate | None = None
+    """Per-token policy-gradient term: ``clip`` (PPO's clipped surrogate) or ``cispo`` (the clipped importance weight,
+    detached, times ``A log p``: no token's gradient is dropped). None: the agent's."""
+    top_entropy_quantile: float | None = None
+    """Gradient token mask in (0, 1]: only the response tokens in the top share of the batch's token entropies
+    (``>=`` the batch's ``1 - q`` quantile, as TRL's ``top_entropy_quantile``) carry policy gradient; 1 keeps all.
+    None: the agent's (``forking_tokens``: 0.2)."""
     kl_coef: float = 0.0
     """Weight of the k3 KL to a frozen reference policy; 0 disables it (and the reference model)."""
     entropy_coef: float | None = None
@@ -77,22 +101,49 @@ class AgentConfig:
     """Truncated importance sampling: each token's loss is weighted by ``min(exp(old - sampler), tis_cap)``, the
     ratio of the trainer's to the sampler's probability of the token (they differ numerically, and under top-p);
     0 disables the correction."""
+    dynamic_sampling: bool | None = None
+    """DAPO's dynamic sampling: drop the groups whose responses are all correct or all wrong (the verifier's
+    judgement before any length shaping, as in the paper: no signal but the length penalty) and sample more problems
+    until the batch has ``prompts_per_step`` informative groups or ``max_extra_rounds`` extra rounds are spent
+    (then the batch is filled up with the last round's uninformative groups). None: the agent's (``dapo``: on)."""
+    max_extra_rounds: int = 3
+    """Dynamic sampling: at most this many extra sampling rounds per step (each draws ``prompts_per_step`` new
+    problems); the number spent is logged as ``extra_sampling_rounds``."""
+    overlong_buffer: float | None = None
+    """DAPO's overlong reward shaping, as a share of ``max_new_tokens`` in [0, 1): a response longer than
+    ``L_max - L_buffer`` tokens gets ``-overlong_penalty * (length - (L_max - L_buffer)) / L_buffer`` added to its
+    reward (``-overlong_penalty`` at ``L_max``); 0 disables it. None: the agent's (``dapo``: 0.2, the paper's 4096 of
+    20480 tokens)."""
+    overlong_penalty: float = 1.0
+    """Overlong reward shaping: the penalty at the full length budget (DAPO: 1)."""
     entropy_tokens: EntropyTokens = "matched"
     """high_entropy ablation: ``matched`` amplifies as many of the batch's highest-entropy response tokens as it
     has planning tokens; ``top_fraction`` the top ``rho`` share of each response."""
     rho: float = 0.3
     """high_entropy with ``entropy_tokens="top_fraction"``: share of each response's tokens amplified."""
+    base: Base | None = None
+    """Another agent whose defaults, advantages and gradient mask this one builds on (``hicra`` with ``base="dapo"``:
+    HICRA's planning-token credit on DAPO). None: the agent's own (GRPO's)."""
 
     def __post_init__(self) -> None:
         _check_range("alpha", self.alpha, 0.0, math.inf)
-        _check_range("eps_low", self.eps_low, 0.0, 1.0)
-        _check_range("eps_high", self.eps_high, 0.0, 10.0)
+        for name, high in (("eps_low", 1.0), ("eps_high", 10.0), ("overlong_buffer", 0.99), ("entropy_coef", 1e3)):
+            if getattr(self, name) is not None:
+                _check_range(name, getattr(self, name), 0.0, high)
+        if self.top_entropy_quantile is not None:
+            _check_range("top_entropy_quantile", self.top_entropy_quantile, 0.0, 1.0, low_open=True)
         _check_range("kl_coef", self.kl_coef, 0.0, 1e3)
-        if self.entropy_coef is not None:
-            _check_range("entropy_coef", self.entropy_coef, 0.0, 1e3)
         _check_range("tis_cap", self.tis_cap, 0.0, 1e6)
         _check_range("rho", self.rho, 0.0, 1.0, low_open=True)
-        _check_choice("aggregation", self.aggregation, AGGREGATIONS)
+        _check_range("overlong_penalty", self.overlong_penalty, 0.0, 1e3)
+        _check_int("max_extra_rounds", self.max_extra_rounds, 0)
+        for name in ("normalize_std", "dynamic_sampling"):
+            if getattr(self, name) is not None and not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name}: expected true or false, got {getattr(self, name)!r}")
+        for name, choices in (("aggregation", AGGREGATIONS), ("ratio_level", RATIO_LEVELS), ("surrogate", SURROGATES),
+                              ("base", BASES)):  # fmt: skip
+            if getattr(self, name) is not None:
+                _check_choice(name, getattr(self, name), choices)
         _check_choice("entropy_tokens", self.entropy_tokens, ENTROPY_TOKENS)
 
 

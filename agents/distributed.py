@@ -118,7 +118,8 @@ def gather_step(
     def cat(index: int, name: str, value) -> torch.Tensor:
         return pad_right([getattr(p[index], name) for p in parts], width, value)
 
-    credit = Credit(cat(1, "advantages", 0.0), cat(1, "amplified", False))
+    loss_mask = None if parts[0][1].loss_mask is None else cat(1, "loss_mask", False)
+    credit = Credit(cat(1, "advantages", 0.0), cat(1, "amplified", False), loss_mask)
     scores = TokenScores(cat(2, "logprobs", 0.0), cat(2, "entropy", 0.0))
     slowest = {key: max(p[3].get(key, 0.0) for p in parts) for key in {k for p in parts for k in p[3]}}
     return merged, credit, replace(update, scores=scores), slowest

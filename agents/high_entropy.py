@@ -4,7 +4,8 @@ Strategic Grams.
 Two selections (``AgentConfig.entropy_tokens``):
 
 - ``"matched"`` (default): as many tokens as the batch has planning tokens, the batch's highest-entropy ones; the
-  ablation then changes only *which* tokens get HICRA's credit, not how many.
+  ablation then changes only *which* tokens get HICRA's credit, not how many. Under torchrun "the batch" is the
+  global batch: the ranks gather their entropies and select as one process would (:mod:`.entropy_masks`).
 - ``"top_fraction"``: the top ``rho`` share of each response's tokens (the paper's fork-token analysis: 30%).
 """
 
@@ -16,7 +17,10 @@ import torch
 from torch import Tensor
 
 from .base import Agent
+from .entropy_masks import check_shapes, gather_ranks, top_entropy_mask
 from .rollout import RolloutBatch
+
+__all__ = ["HighEntropy", "top_entropy_mask", "top_fraction_entropy_mask"]
 
 
 class HighEntropy(Agent):
@@ -27,39 +31,10 @@ class HighEntropy(Agent):
         if batch.entropy is None:
             raise ValueError("high_entropy needs batch.entropy (the rollout's token entropy); score the batch first")
         if self.config.entropy_tokens == "matched":
-            count = int((batch.planning_mask & batch.response_mask).sum())
+            local = (batch.planning_mask & batch.response_mask).sum().reshape(1)
+            count = int(torch.cat(gather_ranks(local)[0]).sum())  # the global batch's planning tokens
             return top_entropy_mask(batch.entropy, batch.response_mask, count)
         return top_fraction_entropy_mask(batch.entropy, batch.response_mask, self.config.rho)
-
-
-def _check(entropy: Tensor, response_mask: Tensor) -> None:
-    if entropy.shape != response_mask.shape or entropy.dim() != 2:
-        raise ValueError(
-            f"expected entropy and response_mask of one [N, T] shape, got {list(entropy.shape)} "
-            f"and {list(response_mask.shape)}"
-        )
-
-
-def top_entropy_mask(entropy: Tensor, response_mask: Tensor, count: int) -> Tensor:
-    """The ``count`` highest-entropy response tokens of the whole batch (ties broken by ``torch.topk``).
-
-    Args:
-        entropy: Float[N, T] token entropies; response_mask: Bool[N, T]; count: >= 0 (capped at the number of
-            response tokens).
-
-    Returns:
-        Bool[N, T], True only on response tokens.
-    """
-    _check(entropy, response_mask)
-    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
-        raise ValueError(f"count: expected an int >= 0, got {count!r}")
-    mask = response_mask.bool()
-    k = min(count, int(mask.sum()))
-    out = torch.zeros(mask.numel(), dtype=torch.bool, device=mask.device)
-    if k:
-        scores = torch.where(mask, entropy.detach().float(), float("-inf")).flatten()
-        out[torch.topk(scores, k).indices] = True
-    return out.view(mask.shape) & mask
 
 
 def top_fraction_entropy_mask(entropy: Tensor, response_mask: Tensor, rho: float) -> Tensor:
@@ -71,7 +46,7 @@ def top_fraction_entropy_mask(entropy: Tensor, response_mask: Tensor, rho: float
     Returns:
         Bool[N, T], True only on response tokens (ties broken by a stable sort: the earlier token wins).
     """
-    _check(entropy, response_mask)
+    check_shapes(entropy, response_mask)
     if isinstance(rho, bool) or not isinstance(rho, (int, float)) or not 0 < rho <= 1:
         raise ValueError(f"rho: expected a share in (0, 1], got {rho!r}")
     mask = response_mask.bool()

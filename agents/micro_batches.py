@@ -36,11 +36,15 @@ def accumulate_gradients(
             )
             if first is not None:
                 first.logprobs[rows], first.entropy[rows] = lp.detach(), ent.detach()
-            loss, stats = agent.loss(sub, lp, credit.advantages[rows], ent)
+            masked = {} if credit.loss_mask is None else {"token_mask": credit.loss_mask[rows]}  # older overrides
+            loss, stats = agent.loss(sub, lp, credit.advantages[rows], ent, **masked)
             share = sub.response_mask.sum() / total_tokens
-            weight = float(share if agent.config.aggregation == "token_mean" else len(rows) / rows_total)
+            weight = float(
+                share if agent.config.aggregation == "token_mean" else len(rows) / rows_total
+            )  # per-row means
             finite = finite and bool(torch.isfinite(loss))
             ((loss if finite else lp.sum() * 0.0) * (weight * world)).backward()
         if finite:
-            loss_sum, clip_sum = loss_sum + weight * float(loss.detach()), clip_sum + weight * stats["clip_frac"]
+            loss_sum = loss_sum + weight * float(loss.detach())
+            clip_sum = clip_sum + float(share) * stats["clip_frac"]  # a share of tokens, whatever the aggregation
     return loss_sum, clip_sum, finite

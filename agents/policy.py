@@ -158,18 +158,22 @@ class Policy:
         num_samples: int = 1,
         sampling: SamplingConfig | None = None,
         seed: int | None = None,
+        seeds: Sequence[int] | None = None,
     ) -> Generation:
         """Sample ``num_samples`` responses to each raw prompt with the policy's rollout engine.
 
         Rows are prompt-major: row ``i * num_samples + g`` answers ``prompts[i]``. Tokens are drawn exactly from
         :func:`~hicra.agents.sampling.sampling_logprobs` (no hidden top-k) and ``Generation.logprobs`` holds the
-        sampler's own log-probs. With ``seed`` the result is reproducible and the global torch RNG is untouched.
+        sampler's own log-probs. With ``seed`` the result is reproducible and the global torch RNG is untouched;
+        with ``seeds`` (one per prompt) each prompt's samples are its own, whatever the other prompts of the call
+        (``hicra eval`` results then do not depend on the batch size).
         """
         if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples < 1:
             raise ValueError(f"num_samples: expected an int >= 1, got {num_samples!r}")
         prompt_ids = self.prompt_token_ids(prompts)
+        per_request = {} if seeds is None else {"seeds": list(seeds)}  # engines without it still take seed=
         completions = self.engine.generate(
-            prompt_ids, num_samples=num_samples, sampling=sampling or SamplingConfig(), seed=seed
+            prompt_ids, num_samples=num_samples, sampling=sampling or SamplingConfig(), seed=seed, **per_request
         )
         return self._to_generation(prompt_ids, completions, num_samples)
 

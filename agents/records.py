@@ -10,6 +10,7 @@ from pathlib import Path
 import torch
 
 from .base import Credit
+from .batch_shaping import informative_rows
 from .metrics import masked_mean, mean_perplexity, pass_at_group, semantic_entropy, split_entropy
 from .planning import StrategicGrams, planning_ratio
 from .rollout import RolloutBatch, TokenScores
@@ -25,6 +26,10 @@ class StepMetrics:
     of the step's responses. ``amplified_ratio`` is the share of response tokens whose advantage the agent
     amplified (0 for GRPO). ``sampler_logprob_diff`` is the mean |trainer - sampler| log-prob of the sampled
     tokens and ``is_truncated_frac`` the share of tokens whose importance weight hit the cap.
+    ``reward`` includes the overlong shaping, whose mean is ``length_penalty`` (0 without it).
+    ``informative_group_frac`` is the share of the batch's groups whose rewards differ (the others have zero
+    advantage), ``extra_sampling_rounds`` how many extra rounds dynamic sampling took to fill the batch, and
+    ``gradient_token_frac`` the share of response tokens that carry policy gradient (below 1 for forking tokens).
     ``time_*`` split the step's wall time in seconds.
     """
 
@@ -44,6 +49,10 @@ class StepMetrics:
     semantic_entropy: float
     sampler_logprob_diff: float
     is_truncated_frac: float
+    length_penalty: float
+    informative_group_frac: float
+    extra_sampling_rounds: int
+    gradient_token_frac: float
     loss: float
     clip_frac: float
     grad_norm: float
@@ -77,9 +86,10 @@ def step_metrics(
     perplexity0: tuple[float, float] | None,
     tis_cap: float,
     timings: dict[str, float],
+    length_penalty: float = 0.0,
 ) -> StepMetrics:
     """The metrics of one step (no model calls). ``perplexity0``: the (execution, planning) perplexities the
-    relative ones divide by (None on the first step: its own)."""
+    relative ones divide by (None on the first step: its own); ``length_penalty``: the mean overlong shaping."""
     scores = update.scores
     response = batch.response_mask
     planning = batch.planning_mask & response
@@ -109,9 +119,19 @@ def step_metrics(
         semantic_entropy=float(semantic_entropy(list(batch.texts), grams, base=2.0)),
         sampler_logprob_diff=masked_mean(diff, response),
         is_truncated_frac=masked_mean(truncated.float(), response),
+        length_penalty=length_penalty,
+        informative_group_frac=_informative_group_frac(batch),
+        extra_sampling_rounds=batch.extra_rounds,
+        gradient_token_frac=1.0 if credit.loss_mask is None else float(planning_ratio(credit.loss_mask, response)),
         loss=update.loss, clip_frac=update.clip_frac, grad_norm=update.grad_norm, skipped=update.skipped,
         **{f"time_{part}": timings.get(part, 0.0) for part in ("generate", "verify", "mask", "score", "update")},
     )  # fmt: skip
+
+
+def _informative_group_frac(batch: RolloutBatch) -> float:
+    groups = torch.unique(batch.group_ids)
+    useful = torch.unique(batch.group_ids[informative_rows(batch.rewards, batch.group_ids)])
+    return len(useful) / max(len(groups), 1)
 
 
 def next_perplexity0(perplexity0: tuple[float, float] | None, metrics: StepMetrics) -> tuple[float, float]:

@@ -5,14 +5,23 @@ from __future__ import annotations
 from typing import Any
 
 from .base import Agent
+from .cispo import CISPO
 from .config import AgentConfig
+from .dapo import DAPO
+from .dr_grpo import DrGRPO
 from .entropy_grpo import EntropyGRPO
+from .forking_tokens import ForkingTokens
 from .grpo import GRPO
+from .gspo import GSPO
 from .hicra import HICRA
 from .hicra_placebo import HICRAPlacebo
 from .high_entropy import HighEntropy
+from .rloo import RLOO
 
-AGENTS: dict[str, type[Agent]] = {cls.name: cls for cls in (GRPO, HICRA, EntropyGRPO, HICRAPlacebo, HighEntropy)}
+AGENTS: dict[str, type[Agent]] = {
+    cls.name: cls
+    for cls in (GRPO, HICRA, EntropyGRPO, HICRAPlacebo, HighEntropy, DrGRPO, DAPO, GSPO, CISPO, RLOO, ForkingTokens)
+}
 
 
 def make_agent(name: str, **cfg: Any) -> Agent:

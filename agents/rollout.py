@@ -47,6 +47,10 @@ class RolloutBatch:
     old_logprobs: torch.Tensor | None = None
     entropy: torch.Tensor | None = None
     ref_logprobs: torch.Tensor | None = None
+    max_new_tokens: int | None = None
+    """The generation budget the responses were sampled with (Dr. GRPO's constant loss normaliser); None: ``T``."""
+    extra_rounds: int = 0
+    """Dynamic sampling: how many extra sampling rounds filled this batch (0 without dynamic sampling)."""
 
     def __post_init__(self) -> None:
         n, t = self.response_ids.shape
@@ -110,4 +114,5 @@ def concat_batches(batches: list[RolloutBatch], pad_id: int) -> RolloutBatch:
         planning_mask=response("planning_mask", False), texts=sum((b.texts for b in batches), ()),
         problem_ids=sum((b.problem_ids for b in batches), ()), old_logprobs=response("old_logprobs", 0.0),
         entropy=response("entropy", 0.0), ref_logprobs=response("ref_logprobs", 0.0),
+        max_new_tokens=batches[0].max_new_tokens, extra_rounds=max(b.extra_rounds for b in batches),
     )  # fmt: skip

@@ -15,6 +15,7 @@ tensor([[0.0000, 0.0000, 0.4286, 0.5714]])
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
@@ -69,16 +70,37 @@ def sampling_logprobs(logits: Tensor, sampling: SamplingConfig) -> Tensor:
 
 
 def sample_tokens(
-    logits: Tensor, sampling: SamplingConfig, generator: torch.Generator | None = None
+    logits: Tensor,
+    sampling: SamplingConfig,
+    generator: torch.Generator | None = None,
+    *,
+    row_generators: Sequence[torch.Generator] | None = None,
 ) -> tuple[Tensor, Tensor]:
     """Draw one token per row of Float[N, V] ``logits``; returns ``(tokens Long[N], logprobs Float[N])``.
 
     ``logprobs`` are the drawn tokens' log-probs under :func:`sampling_logprobs` (the sampler's own). Greedy
-    (``T = 0``) takes the argmax. ``generator`` (on ``logits.device``) makes the draw reproducible.
+    (``T = 0``) takes the argmax. ``generator`` (on ``logits.device``) makes the draw reproducible;
+    ``row_generators`` (N CPU generators, one per row) make each row's draw its own stream, whatever the other rows:
+    one uniform per row and step, mapped through the row's cumulative distribution (inverse-CDF sampling).
     """
     logp = sampling_logprobs(logits, sampling)
     if sampling.temperature == 0:
         tokens = logp.argmax(dim=-1)
+    elif row_generators is not None:
+        tokens = inverse_cdf(logp, row_uniforms(row_generators).to(logp.device))
     else:
         tokens = torch.multinomial(logp.exp(), 1, generator=generator).squeeze(-1)
     return tokens, logp.gather(-1, tokens.unsqueeze(-1)).squeeze(-1)
+
+
+def row_uniforms(generators: Sequence[torch.Generator]) -> Tensor:
+    """Float64[N]: one uniform draw in [0, 1) from each (CPU) generator."""
+    return torch.cat([torch.rand(1, generator=g, dtype=torch.float64) for g in generators])
+
+
+def inverse_cdf(logp: Tensor, uniforms: Tensor) -> Tensor:
+    """Long[N]: for each row of Float[N, V] log-probs, the token whose cumulative-probability interval holds its
+    uniform in Float[N] (tokens of probability 0 have empty intervals and are never drawn)."""
+    cdf = torch.cumsum(logp.double().exp(), dim=-1)
+    target = (uniforms.double() * cdf[:, -1]).unsqueeze(-1)
+    return torch.searchsorted(cdf, target, right=True).squeeze(-1).clamp(max=logp.shape[-1] - 1)

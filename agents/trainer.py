@@ -2,9 +2,10 @@
 
 Each step: draw B problems from the env, sample G responses each with the policy's rollout engine (which also
 returns its own per-token log-probs), verify them in one batch, mark planning tokens, and build a typed
-:class:`RolloutBatch`. The agent assigns token credit; then K PPO epochs over micro-batches with gradient
-accumulation, clipping and one optimiser step each, every token's loss weighted by the truncated importance
-ratio of trainer to sampler. Finally the engine gets the new weights.
+:class:`RolloutBatch` (rewards with the agent's overlong shaping; with dynamic sampling, groups without signal
+replaced by new ones, :meth:`Trainer.rollout`). The agent assigns token credit; then K PPO epochs over micro-batches
+with gradient accumulation, clipping and one optimiser step each, every token's loss weighted by the truncated
+importance ratio of trainer to sampler. Finally the engine gets the new weights.
 
 With one PPO epoch (the default) the old log-probs are the update's own first forward pass, detached: the weights
 have not moved yet, so that pass *is* the sampling policy. Several epochs, or an agent whose credit reads the
@@ -19,6 +20,7 @@ the (unsharded) checkpoints.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import math
 import time
@@ -35,13 +37,20 @@ import hicra_env  # noqa: F401  (registers the hicra/* ids)
 
 from . import distributed, parallel
 from .base import Agent, Credit
-from .checkpoint import load_checkpoint, restore_checkpoint, save_run_checkpoint
+from .batch_shaping import buffer_tokens, informative_rows, overlong_penalty, pick_groups
+from .checkpoint import (
+    latest_checkpoint,
+    load_checkpoint,
+    restore_checkpoint,
+    save_run_checkpoint,
+    set_aside_partial_logs,
+)
 from .heldout import evaluate_heldout
 from .micro_batches import accumulate_gradients
 from .planning import StrategicGrams
 from .policy import Policy
 from .records import StepMetrics, UpdateResult, append_jsonl, next_perplexity0, step_metrics, truncate_jsonl
-from .rollout import RolloutBatch, TokenScores
+from .rollout import RolloutBatch, TokenScores, concat_batches
 from .run_config import RunConfig
 from .sampling import SamplingConfig
 from .seeds import SeedPurpose, derived_seed, draw_problems
@@ -104,29 +113,65 @@ class Trainer:
 
     # ---------------------------------------------------------------- rollout
     def rollout(self, timings: dict[str, float]) -> RolloutBatch:
-        """Sample, verify and mark one batch of B x G responses (no gradient): this rank's B / W problems."""
+        """Sample, verify and mark one batch of B x G responses (no gradient): this rank's B / W problems.
+
+        With ``dynamic_sampling`` the groups whose responses are all correct or all wrong are dropped and further
+        rounds of B / W new problems are sampled until B / W informative groups are in or ``max_extra_rounds`` are
+        spent (the ranks go on while any of them is short; a batch still short is filled with uninformative groups,
+        so every rank trains on B / W groups); ``RolloutBatch.extra_rounds`` says how many rounds it took.
+        """
+        batch = self._sample_round(0, timings)
+        if not self.agent.config.dynamic_sampling:
+            return batch
+        need, rounds = len(self.dist.shard(self.config.prompts_per_step, "prompts_per_step")), [batch]
+        while len(rounds) <= self.agent.config.max_extra_rounds:
+            pool = concat_batches(rounds, self.policy.tokenizer.pad_token_id)
+            if self.dist.all(
+                int(informative_rows(pool.rewards, pool.group_ids).sum()) >= need * self.config.group_size
+            ):
+                break
+            rounds.append(self._sample_round(len(rounds), timings))
+        pool = concat_batches(rounds, self.policy.tokenizer.pad_token_id)
+        rows, _ = pick_groups(pool.correct.float(), pool.group_ids, need)
+        return replace(pool.select(rows), extra_rounds=len(rounds) - 1)
+
+    def _sample_round(self, round_: int, timings: dict[str, float]) -> RolloutBatch:
+        """One sampling round: this rank's share of B problems (round r > 0 draws the step's problems
+        ``r B ..``, new ones, with its own sampling seed); rewards include the overlong shaping."""
         cfg, t0 = self.config, time.perf_counter()
         share = self.dist.shard(cfg.prompts_per_step, "prompts_per_step")
-        prompts, problem_ids = draw_problems(self.env, cfg.seed, self.step, len(share), start=share.start)
+        start = share.start + round_ * cfg.prompts_per_step
+        prompts, problem_ids = draw_problems(self.env, cfg.seed, self.step, len(share), start=start)
         self.policy.model.eval()
         seed = self.dist.seed(cfg.seed, self.step, SeedPurpose.SAMPLING)
+        seed = seed if round_ == 0 else derived_seed(seed, round_, SeedPurpose.SAMPLING)
         with self._sampling():
             gen = self.policy.generate(prompts, num_samples=cfg.group_size, sampling=self.sampling, seed=seed)
         t1 = time.perf_counter()
-        row_ids, groups = [problem_ids[i] for i in gen.prompt_index.tolist()], gen.prompt_index + share.start
+        row_ids, groups = [problem_ids[i] for i in gen.prompt_index.tolist()], gen.prompt_index + start
         rewards, infos = self.env.get_wrapper_attr("evaluate")(row_ids, gen.texts)
+        rewards = torch.as_tensor(np.asarray(rewards), dtype=torch.float32) + self._length_penalty(gen.response_mask)
         t2 = time.perf_counter()
         planning = self.grams.token_mask(self.policy.tokenizer, gen.response_ids, gen.response_mask, texts=gen.texts)
         ref = None
         if self.reference is not None:
             ref = self._score(self.reference, gen.input_ids, gen.attention_mask, gen.prompt_length).logprobs
-        timings.update(generate=t1 - t0, verify=t2 - t1, mask=time.perf_counter() - t2)
+        for part, seconds in (("generate", t1 - t0), ("verify", t2 - t1), ("mask", time.perf_counter() - t2)):
+            timings[part] = timings.get(part, 0.0) + seconds
         return RolloutBatch(
             input_ids=gen.input_ids, attention_mask=gen.attention_mask, prompt_length=gen.prompt_length,
-            response_ids=gen.response_ids, response_mask=gen.response_mask, group_ids=groups,
-            rewards=torch.as_tensor(np.asarray(rewards), dtype=torch.float32),
+            response_ids=gen.response_ids, response_mask=gen.response_mask, group_ids=groups, rewards=rewards,
             correct=torch.tensor([bool(i["correct"]) for i in infos]), sampler_logprobs=gen.logprobs,
             planning_mask=planning, texts=tuple(gen.texts), problem_ids=tuple(row_ids), ref_logprobs=ref,
+            max_new_tokens=cfg.max_new_tokens,
+        )  # fmt: skip
+
+    def _length_penalty(self, response_mask: torch.Tensor) -> torch.Tensor:
+        """Float[N] overlong reward shaping of responses (0 when ``overlong_buffer`` is 0)."""
+        cfg, length = self.agent.config, self.config.max_new_tokens
+        return overlong_penalty(
+            response_mask.sum(dim=1).cpu(), max_length=length, buffer=buffer_tokens(cfg.overlong_buffer, length),
+            penalty=cfg.overlong_penalty,
         )  # fmt: skip
 
     def _sampling(self) -> contextlib.AbstractContextManager:
@@ -140,13 +185,25 @@ class Trainer:
             input_ids, attention_mask, prompt_length, temperature=cfg.temperature, micro_batch_size=cfg.micro_batch_size
         )
 
+    def score(self, batch: RolloutBatch) -> RolloutBatch:
+        """``batch`` with ``old_logprobs`` and ``entropy``: the current (sampling) weights' scores of its tokens."""
+        scores = self._score(self.policy, batch.input_ids, batch.attention_mask, batch.prompt_length)
+        return replace(batch, old_logprobs=scores.logprobs, entropy=scores.entropy)
+
     # ----------------------------------------------------------------- update
     def update(self, batch: RolloutBatch, credit: Credit) -> UpdateResult:
         """K PPO epochs; each accumulates gradients over micro-batches, then clips and steps once.
 
         A non-finite loss or gradient norm (on any rank) skips that optimiser step (logged; training goes on).
+        Several epochs need the batch scored first (:meth:`score`): else every epoch would take the moving weights'
+        log-probs as the old ones (ratio 1, nothing clipped, importance weights against the wrong policy).
         """
         cfg, n = self.config, len(batch)
+        if cfg.ppo_epochs > 1 and batch.old_logprobs is None:
+            raise ValueError(
+                f"update: ppo_epochs={cfg.ppo_epochs} expects a scored batch (old_logprobs from the sampling weights); "
+                "got old_logprobs=None; call trainer.score(batch) first, as train_step does"
+            )
         generator = torch.Generator().manual_seed(derived_seed(cfg.seed, self.step, SeedPurpose.SHUFFLE))
         params = [p for g in self.optimizer.param_groups for p in g["params"]]
         first = TokenScores(torch.zeros_like(batch.sampler_logprobs), torch.zeros_like(batch.sampler_logprobs))
@@ -180,8 +237,7 @@ class Trainer:
         batch = self.rollout(timings)
         if self.score_first:
             t0 = time.perf_counter()
-            scores = self._score(self.policy, batch.input_ids, batch.attention_mask, batch.prompt_length)
-            batch = replace(batch, old_logprobs=scores.logprobs, entropy=scores.entropy)
+            batch = self.score(batch)
             timings["score"] = time.perf_counter() - t0
         generator = torch.Generator().manual_seed(self.dist.seed(self.config.seed, self.step, SeedPurpose.CREDIT))
         credit = self.agent.credit(batch, generator)
@@ -204,6 +260,7 @@ class Trainer:
             metrics = step_metrics(
                 self.step, batch, credit, upd, self.grams, perplexity0=self.perplexity0,
                 tis_cap=self.agent.config.tis_cap, timings=timings,
+                length_penalty=float(self._length_penalty(batch.response_mask).mean()),
             )  # fmt: skip
         return self.dist.broadcast(metrics)
 
@@ -270,8 +327,11 @@ class Trainer:
         (on the same number of ranks; under torchrun every rank calls it, and ``run_dir`` is on a file system every
         rank sees).
 
-        ``overrides`` replace ``TrainConfig`` fields (e.g. ``steps=`` to train longer).
+        ``overrides`` replace ``TrainConfig`` fields (e.g. ``steps=`` to train longer). A run killed before its first
+        checkpoint starts over from its ``config.json``, with a warning; its partial logs move to ``partial-<k>/``.
         """
+        if latest_checkpoint(run_dir) is None:
+            return cls._start_over(Path(run_dir), overrides)
         ckpt = load_checkpoint(run_dir)
         run = RunConfig.from_dict(ckpt.state["run_config"])
         trainer = cls(run.make_agent(), replace(run.train, **overrides), run_dir=run_dir)
@@ -283,4 +343,23 @@ class Trainer:
             truncate_jsonl(Path(run_dir) / "metrics.jsonl", trainer.step - 1)
             truncate_jsonl(Path(run_dir) / "heldout.jsonl", trainer.step)
         log.info("resumed %s at step %d from %s", run.agent, trainer.step, ckpt.path)
+        return trainer
+
+    @classmethod
+    def _start_over(cls, run_dir: Path, overrides: dict) -> Trainer:
+        config = run_dir / "config.json"
+        if not config.is_file():
+            raise FileNotFoundError(
+                f"no checkpoint in {run_dir}, nor a config.json to start the run over from: expected the folder of a "
+                "run started with a run directory"
+            )
+        run = RunConfig.from_dict(json.loads(config.read_text(encoding="utf-8")))
+        trainer = cls(run.make_agent(), replace(run.train, **overrides), run_dir=run_dir)
+        if trainer.dist.is_main:
+            aside = set_aside_partial_logs(run_dir)
+            log.warning(
+                "resume: %s has no checkpoint (the run stopped before its first one); starting it over from step 0%s",
+                run_dir, f", its partial logs moved to {aside}" if aside else "",
+            )  # fmt: skip
+        trainer.dist.barrier()
         return trainer

@@ -46,8 +46,11 @@ class RolloutEngine(Protocol):
         num_samples: int,
         sampling: SamplingConfig,
         seed: int | None = None,
+        seeds: Sequence[int] | None = None,
     ) -> Completions:
-        """Sample ``num_samples`` responses per prompt; ``seed`` makes the draw reproducible."""
+        """Sample ``num_samples`` responses per prompt; ``seed`` makes the draw reproducible. Seeds are per request:
+        sample j of prompt i draws from a stream seeded ``s_i + j`` with ``s_i = seeds[i]`` when ``seeds`` is given
+        (one per prompt; then a prompt's samples depend on nothing else in the call), else ``seed + G i``."""
         ...
 
     def load_weights(self, model) -> None:

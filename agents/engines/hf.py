@@ -50,18 +50,27 @@ class HFEngine:
         num_samples: int,
         sampling: SamplingConfig,
         seed: int | None = None,
+        seeds: Sequence[int] | None = None,
     ) -> Completions:
+        """Sample ``num_samples`` responses per prompt. Seeded per request, as vLLM: sample j of prompt i draws from
+        its own stream seeded ``s_i + j``, with ``s_i = seeds[i]`` or ``seed + num_samples * i``; so a prompt's
+        samples do not depend on the other prompts of the call (with ``seeds``, not on its position either)."""
         rows = [list(p) for p in prompt_ids for _ in range(num_samples)]
         device = next(self.model.parameters()).device
         ids, mask = left_pad(rows, self.pad_id, device)
-        generator = None if seed is None else torch.Generator(device=device).manual_seed(seed)
+        generators = None
+        if seeds is not None or seed is not None:
+            starts = list(seeds) if seeds is not None else [seed + num_samples * i for i in range(len(prompt_ids))]
+            if len(starts) != len(prompt_ids):
+                raise ValueError(f"seeds: expected one per prompt ({len(prompt_ids)}), got {len(starts)}")
+            generators = [torch.Generator().manual_seed((s + j) % 2**63) for s in starts for j in range(num_samples)]
         eos = torch.tensor(self.eos_ids, device=device)
-        tokens, logprobs = self._loop(ids, mask, sampling, generator, eos)
+        tokens, logprobs = self._loop(ids, mask, sampling, generators, eos)
         eos_set = set(self.eos_ids)
         trimmed = [trim_at_eos(t, lp, eos_set) for t, lp in zip(tokens.tolist(), logprobs.tolist())]
         return Completions(tuple(t for t, _ in trimmed), tuple(lp for _, lp in trimmed))
 
-    def _loop(self, ids, mask, sampling, generator, eos) -> tuple[torch.Tensor, torch.Tensor]:
+    def _loop(self, ids, mask, sampling, generators, eos) -> tuple[torch.Tensor, torch.Tensor]:
         """Long[N, T] tokens and Float[N, T] sampler log-probs; rows keep running (padded) after their EOS."""
         n = ids.shape[0]
         positions = (mask.cumsum(-1) - 1).clamp(min=0)
@@ -73,7 +82,7 @@ class HFEngine:
                 **{self._cache_arg: past},
             )  # fmt: skip
             past = getattr(out, self._cache_arg)
-            token, logp = sample_tokens(out.logits[:, -1], sampling, generator)
+            token, logp = sample_tokens(out.logits[:, -1], sampling, row_generators=generators)
             token = token.masked_fill(finished, self.pad_id)
             tokens.append(token)
             logprobs.append(logp.masked_fill(finished, 0.0))

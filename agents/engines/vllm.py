@@ -111,16 +111,25 @@ class VLLMEngine:
         self.llm = LLM(**kwargs)
         log.info("vLLM engine on %s: %s (%s, max_model_len %s)", device, model_path, dtype, max_model_len)
 
-    def _params(self, count: int, num_samples: int, sampling: SamplingConfig, seed: int | None) -> list:
+    def _params(
+        self, count: int, num_samples: int, sampling: SamplingConfig, seed: int | None, seeds: Sequence[int] | None
+    ) -> list:
         from vllm import SamplingParams
 
         base = None if seed is None else seed % _SEED_SPACE
+        if seeds is not None and len(seeds) != count:
+            raise ValueError(f"seeds: expected one per prompt ({count}), got {len(seeds)}")
+
+        def request_seed(i: int) -> int | None:
+            if seeds is not None:
+                return seeds[i] % _SEED_SPACE
+            return None if base is None else base + num_samples * i
 
         def params(i: int):
             return SamplingParams(
                 n=num_samples, temperature=float(sampling.temperature), top_p=float(sampling.top_p),
                 top_k=sampling.top_k, max_tokens=sampling.max_new_tokens, logprobs=0, detokenize=False,
-                stop_token_ids=self.eos_ids, seed=None if base is None else base + num_samples * i,
+                stop_token_ids=self.eos_ids, seed=request_seed(i),
             )  # fmt: skip
 
         return [params(i) for i in range(count)]
@@ -132,11 +141,14 @@ class VLLMEngine:
         num_samples: int,
         sampling: SamplingConfig,
         seed: int | None = None,
+        seeds: Sequence[int] | None = None,
     ) -> Completions:
         from vllm import TokensPrompt
 
         prompts = [TokensPrompt(prompt_token_ids=list(p)) for p in prompt_ids]
-        outputs = self.llm.generate(prompts, self._params(len(prompts), num_samples, sampling, seed), use_tqdm=False)
+        outputs = self.llm.generate(
+            prompts, self._params(len(prompts), num_samples, sampling, seed, seeds), use_tqdm=False
+        )
         rows, eos = [], set(self.eos_ids)
         for output in outputs:  # input order; each holds num_samples completions
             for completion in sorted(output.outputs, key=lambda c: c.index):

@@ -9,6 +9,9 @@ step's metrics over the global batch.
 test with ``hicra train --resume``) of HICRA, both from ``{"agent": {AgentConfig fields}, "train": {TrainConfig
 fields}}``.
 
+``rollout OUT``: a trainer of ``forking_tokens`` samples and scores one step (dynamic sampling on); rank 0 saves every
+rank's batch, its forking-token gradient mask and the matched ``high_entropy`` credit mask, and the merged batch.
+
 ``vllm OUT_DIR PARALLELISM``: a trainer sampling with the vllm engine; each rank writes ``rank-R.json`` with how far
 its engine's log-probs are from the trainer's before and after one update, and how far that update moved them.
 """
@@ -28,8 +31,9 @@ import torch
 torch.set_num_threads(1)
 
 from hicra.agents import TrainConfig, Trainer, make_agent  # noqa: E402
-from hicra.agents.distributed import gather_step, teardown  # noqa: E402
-from hicra.agents.records import step_metrics  # noqa: E402
+from hicra.agents.distributed import _cpu, gather_step, teardown  # noqa: E402
+from hicra.agents.records import UpdateResult, step_metrics  # noqa: E402
+from hicra.agents.rollout import TokenScores  # noqa: E402
 
 
 def full(tensor: torch.Tensor) -> torch.Tensor:
@@ -41,6 +45,7 @@ def one_update(name: str, agent_kwargs: dict, config: TrainConfig, batch) -> dic
     trainer = Trainer(make_agent(name, **agent_kwargs), config)
     share = trainer.dist.shard(config.prompts_per_step, "prompts_per_step")
     local = batch.select(torch.nonzero(torch.isin(batch.group_ids, torch.tensor(list(share)))).flatten())
+    local = trainer.score(local) if trainer.score_first else local  # as train_step: several epochs score first
     credit = trainer.agent.credit(local, torch.Generator().manual_seed(0))
     update = trainer.update(local, credit)
     params = {k: full(p) for k, p in trainer.policy.model.named_parameters()}
@@ -81,6 +86,19 @@ def vllm_update(out: Path, parallelism: str) -> None:
     (out / f"rank-{rank}.json").write_text(json.dumps(result))
 
 
+def rollout_step(out: Path) -> None:
+    config = TrainConfig(prompts_per_step=4, group_size=2, max_new_tokens=8, micro_batch_size=4)
+    trainer = Trainer(make_agent("forking_tokens", dynamic_sampling=True, max_extra_rounds=1), config)
+    batch = trainer.score(trainer.rollout({}))
+    forking = trainer.agent.credit(batch, torch.Generator())
+    matched = make_agent("high_entropy").credit(batch, torch.Generator())
+    parts = trainer.dist.gather(_cpu((batch, forking.loss_mask, matched.amplified)))
+    merged = gather_step(trainer.dist, batch, forking, UpdateResult(0.0, 0.0, 0.0, False, TokenScores(
+        batch.old_logprobs, batch.entropy)), {}, trainer.policy.tokenizer.pad_token_id)  # fmt: skip
+    if parts is not None:
+        torch.save({"parts": parts, "merged": merged[0]}, out)
+
+
 def main() -> None:
     faulthandler.enable()  # a rank that aborts in C++ (SIGABRT) prints where its Python was
     mode, *args = sys.argv[1:]
@@ -95,6 +113,8 @@ def main() -> None:
         Trainer(make_agent("hicra", **spec["agent"]), config, run_dir=out / "straight").train(progress=False)
         half = replace(config, steps=config.steps // 2)
         Trainer(make_agent("hicra", **spec["agent"]), half, run_dir=out / "resumed").train(progress=False)
+    elif mode == "rollout":
+        rollout_step(Path(args[0]))
     elif mode == "vllm":
         vllm_update(Path(args[0]), args[1])
         return  # the engine leaves the process group itself, at exit

@@ -6,10 +6,12 @@ from hicra.agents.config import AgentConfig, TrainConfig
 
 
 def test_agent_config_defaults_follow_the_paper():
-    cfg = AgentConfig()
+    from hicra.agents import make_agent
+
+    assert AgentConfig().entropy_coef is None and AgentConfig().eps_high is None  # the agent's own (see test_agents)
+    cfg = make_agent("hicra").config
     assert (cfg.alpha, cfg.eps_low, cfg.eps_high, cfg.aggregation) == (0.2, 0.2, 0.28, "token_mean")
-    assert cfg.kl_coef == 0.0 and cfg.normalize_std is False
-    assert cfg.entropy_coef is None  # the agent's own default (see test_agents)
+    assert cfg.kl_coef == 0.0 and cfg.normalize_std is False and make_agent("grpo").config.normalize_std is False
 
 
 @pytest.mark.parametrize(
@@ -22,7 +24,7 @@ def test_agent_config_defaults_follow_the_paper():
         (
             "aggregation",
             "token_means",
-            "aggregation: expected one of: token_mean, seq_mean_token_mean, got 'token_means'",
+            "aggregation: expected one of: token_mean, seq_mean_token_mean, seq_mean_token_sum_norm, got 'token_means'",
         ),
         ("entropy_tokens", "top", "entropy_tokens: expected one of: matched, top_fraction, got 'top'"),
         ("entropy_coef", float("nan"), "entropy_coef"),

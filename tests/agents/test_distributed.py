@@ -28,8 +28,9 @@ import torch
 from hicra.agents import Policy, TrainConfig, Trainer, make_agent
 from hicra.agents.distributed import DistContext
 from hicra.agents.engines.hf import left_pad
+from hicra.agents.entropy_masks import top_entropy_mask, top_quantile_mask
 from hicra.agents.records import step_metrics
-from hicra.agents.rollout import RolloutBatch, concat_batches
+from hicra.agents.rollout import RolloutBatch, concat_batches, pad_right
 from hicra.agents.seeds import SeedPurpose, derived_seed
 
 WORKER = Path(__file__).with_name("distributed_worker.py")
@@ -142,6 +143,7 @@ def global_batch(policy: Policy) -> RolloutBatch:
 
 def single_process_update(name: str, agent_kwargs: dict, config: TrainConfig, batch: RolloutBatch) -> dict:
     trainer = Trainer(make_agent(name, **agent_kwargs), config)
+    batch = trainer.score(batch) if trainer.score_first else batch  # as train_step: several epochs score first
     credit = trainer.agent.credit(batch, torch.Generator().manual_seed(0))
     update = trainer.update(batch, credit)
     named = list(trainer.policy.model.named_parameters())
@@ -274,6 +276,33 @@ def test_a_distributed_run_resumes_from_its_checkpoint_like_an_uninterrupted_one
     assert expected.keys() == got.keys()
     for key, value in expected.items():
         assert torch.equal(got[key], value), key
+
+
+def test_rollouts_of_two_ranks_keep_their_groups_apart_and_select_entropy_tokens_over_the_global_batch(tmp_path):
+    """Rank r's groups are the step's problems r B/W ..; merged, the group ids are those of one process (pass@G is
+    per problem). The forking tokens' quantile and high_entropy's matched count are those of the global batch: each
+    rank's mask is the one process's mask on the concatenated batch (before the gather, 0-14 of ~260 tokens
+    differed)."""
+    done = torchrun(str(WORKER), "rollout", str(tmp_path / "out.pt"))
+    assert done.returncode == 0, done.stdout[-4000:]
+    saved = torch.load(tmp_path / "out.pt", weights_only=False)
+    batches = [part[0] for part in saved["parts"]]
+    for rank, batch in enumerate(batches):
+        first_round = batch.group_ids[batch.group_ids < B]  # dynamic sampling's extra rounds draw B .. 2B - 1
+        assert set(first_round.tolist()) <= set(range(rank * B // 2, (rank + 1) * B // 2)), rank
+        assert len(torch.unique(batch.group_ids)) == B // 2  # every rank trains on its B / W groups
+    merged = saved["merged"]
+    assert len(torch.unique(merged.group_ids)) == B and torch.equal(
+        merged.group_ids, torch.cat([b.group_ids for b in batches])
+    )
+    width = merged.response_ids.shape[1]
+    one = concat_batches(batches, pad_id=0)
+    quantile = top_quantile_mask(one.entropy, one.response_mask, 0.2, gather=lambda x: ([x], 0))
+    count = int(sum((b.planning_mask & b.response_mask).sum() for b in batches))
+    matched = top_entropy_mask(one.entropy, one.response_mask, count, gather=lambda x: ([x], 0))
+    assert 0 < int(quantile.sum()) < int(one.response_mask.sum())
+    assert torch.equal(pad_right([p[1] for p in saved["parts"]], width, False), quantile)
+    assert torch.equal(pad_right([p[2] for p in saved["parts"]], width, False), matched)
 
 
 def test_a_batch_that_does_not_split_over_the_ranks_stops_the_command_with_one_line(tmp_path):

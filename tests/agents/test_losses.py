@@ -71,7 +71,10 @@ def test_ppo_at_ratio_one_is_minus_mean_advantage():
 def test_ppo_validation():
     lp, old = _inputs()
     with pytest.raises(
-        ValueError, match="aggregation: expected one of: token_mean, seq_mean_token_mean, got 'token-mean'"
+        ValueError,
+        match=(
+            "aggregation: expected one of: token_mean, seq_mean_token_mean, seq_mean_token_sum_norm, got 'token-mean'"
+        ),
     ):
         ppo_clip_loss(lp, old, ADV, MASK, aggregation="token-mean")
     with pytest.raises(ValueError, match="eps_low"):

@@ -69,3 +69,14 @@ def test_draws_follow_the_distribution_and_report_its_logprobs():
 def test_sampling_config_rejects_bad_values(field, value):
     with pytest.raises(ValueError, match=rf"SamplingConfig\.{field}: expected .* got {value}"):
         SamplingConfig(**{field: value})
+
+
+def test_inverse_cdf_draws_follow_the_distribution_and_skip_cut_tokens():
+    from hicra.agents.sampling import inverse_cdf
+
+    logp = torch.log(torch.tensor([[0.5, 0.0, 0.25, 0.25]]))  # token 1 cut (probability 0)
+    u = torch.tensor([0.0, 0.49, 0.51, 0.74, 0.76, 0.999999])
+    assert inverse_cdf(logp.expand(6, 4), u).tolist() == [0, 0, 2, 2, 3, 3]
+    draws = inverse_cdf(logp.expand(20000, 4), torch.rand(20000, generator=torch.Generator().manual_seed(0)))
+    freq = torch.bincount(draws, minlength=4).float() / 20000
+    assert freq[1] == 0 and freq.tolist() == pytest.approx([0.5, 0.0, 0.25, 0.25], abs=0.02)

@@ -40,3 +40,14 @@ def test_warm_start_lowers_the_loss():
     losses = tiny_training.warm_start(tiny_training.make_model(recipe, tok), tok, examples, recipe)
     assert len(losses) == 25, losses
     assert sum(losses[-5:]) / 5 < 0.6 * sum(losses[:5]) / 5
+
+
+def test_tiny_training_depends_on_nothing_of_tiny():
+    """The pair depends one way: ``tiny`` imports ``tiny_training`` (which holds the recipe), never the reverse."""
+    import ast
+    import inspect
+
+    tree = ast.parse(inspect.getsource(tiny_training))
+    imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    assert "tiny" not in imported and "hicra.agents.tiny" not in imported
+    assert tiny.TinyRecipe is tiny_training.TinyRecipe

@@ -12,7 +12,9 @@ import torch
 
 from hicra.agents import AGENTS, Policy, TrainConfig, Trainer, make_agent
 from hicra.agents.advantages import group_advantages
+from hicra.agents.batch_shaping import informative_rows
 from hicra.agents.grpo import GRPO
+from hicra.agents.records import STEP_FIELDS
 
 SMALL = dict(steps=2, prompts_per_step=2, group_size=4, max_new_tokens=16, micro_batch_size=4, lr=1e-3)
 
@@ -52,14 +54,115 @@ def mixed_seed() -> int:
 
 
 @pytest.mark.parametrize("name", sorted(AGENTS))
-def test_every_agent_takes_a_finite_step_that_changes_every_parameter(name, mixed_seed):
-    trainer = _trainer(make_agent(name), seed=mixed_seed)
+def test_every_agent_takes_a_finite_step_that_changes_every_parameter(name, mixed_seed, tmp_path):
+    """Two steps of every agent (what ``hicra compare --steps 2`` runs), each logging the same metrics."""
+    trainer = Trainer(make_agent(name), TrainConfig(**{**SMALL, "seed": mixed_seed}), run_dir=tmp_path,
+                      env=ParityReward(gym.make("hicra/Arithmetic-v0")))  # fmt: skip
     before = {k: v.detach().clone() for k, v in trainer.policy.model.named_parameters()}
     history = trainer.train(steps=1, progress=False)
     assert len(history) == 1 and history[0].skipped is False
     assert torch.isfinite(torch.tensor(history[0].loss)) and history[0].grad_norm > 0
+    history += trainer.train(steps=2, progress=False)
+    rows = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert [list(row) for row in rows] == [list(STEP_FIELDS)] * 2 and [r["step"] for r in rows] == [0, 1]
+    assert 0 < rows[0]["gradient_token_frac"] <= 1 and 0 <= rows[0]["informative_group_frac"] <= 1
     unchanged = [k for k, v in trainer.policy.model.named_parameters() if torch.equal(v, before[k])]
     assert not unchanged, f"{name}: parameters not updated: {unchanged}"
+
+
+def test_several_epochs_on_an_unscored_batch_are_refused_and_scored_epochs_move_the_ratio(mixed_seed, monkeypatch):
+    """Unscored, every epoch took the moving weights' log-probs as the old ones: ratio 1, nothing clipped (measured:
+    ratio mean 1.0 and clip fraction 0 at epoch 2, against 7.15 and 0.56 when scored first)."""
+    trainer = _trainer(make_agent("grpo"), seed=mixed_seed, ppo_epochs=2, lr=1e-2)
+    batch = trainer.rollout({})
+    credit = trainer.agent.credit(batch, torch.Generator())
+    with pytest.raises(ValueError, match=r"ppo_epochs=2 expects a scored batch .* call trainer.score\(batch\) first"):
+        trainer.update(batch, credit)
+    ratios = []
+    loss = trainer.agent.loss
+
+    def spy(*args, **kwargs):
+        out = loss(*args, **kwargs)
+        ratios.append(out[1]["ratio_mean"])
+        return out
+
+    monkeypatch.setattr(trainer.agent, "loss", spy)
+    trainer.update(trainer.score(batch), credit)
+    half = len(ratios) // 2
+    assert ratios[:half] == pytest.approx([1.0] * half) and any(abs(r - 1) > 1e-3 for r in ratios[half:])
+
+
+def test_importance_weights_are_taken_against_the_old_log_probs_in_every_epoch(mixed_seed, monkeypatch):
+    """At epoch 0 the current and old log-probs are equal; at epoch 1 only the old ones are the sampling policy's."""
+    import hicra.agents.base as base
+
+    trainer = _trainer(make_agent("grpo"), seed=mixed_seed, ppo_epochs=2, lr=1e-2)
+    batch = trainer.score(trainer.rollout({}))
+    seen, weights = [], base.truncated_is_weights
+    monkeypatch.setattr(
+        base, "truncated_is_weights", lambda old, *a, **k: seen.append(old.clone()) or weights(old, *a, **k)
+    )
+    trainer.update(batch, trainer.agent.credit(batch, torch.Generator()))
+    olds = {tuple(row.tolist()) for row in batch.old_logprobs}
+    assert len(seen) == 4 and all(tuple(row.tolist()) in olds for old in seen for row in old)  # 2 epochs x 2 micro
+
+
+@pytest.mark.parametrize("epochs", [1, 2])
+def test_the_scoring_pass_uses_the_sampling_temperature(epochs, mixed_seed):
+    """At T = 0.7 the trainer's log-probs of the sampled tokens are the sampler's (2.5e-7 apart); a scoring pass at
+    T = 1 would leave them 2.8e-2 apart."""
+    metrics = _trainer(make_agent("grpo"), seed=mixed_seed, temperature=0.7, ppo_epochs=epochs).train_step()
+    assert metrics.sampler_logprob_diff < 1e-4
+
+
+class ConstantOnFirstRound(gym.Wrapper):
+    """Parity rewards, except every response to one of ``constant`` problems gets 1 (a group with no signal)."""
+
+    def __init__(self, env, constant):
+        super().__init__(env)
+        self.constant = set(constant)
+
+    def evaluate(self, problem_ids, responses):
+        rewards, infos = ParityReward(self.env).evaluate(problem_ids, responses)
+        rewards = np.array([1.0 if p in self.constant else r for p, r in zip(problem_ids, rewards)], dtype=np.float32)
+        return rewards, [{**info, "correct": bool(r)} for info, r in zip(infos, rewards)]
+
+
+@pytest.mark.parametrize("cap", [0, 2])
+def test_dynamic_sampling_replaces_groups_without_signal_within_its_cap_and_dapo_shapes_long_responses(cap):
+    from hicra.agents.batch_shaping import overlong_penalty
+    from hicra.agents.seeds import draw_problems
+
+    config = TrainConfig(**{**SMALL, "prompts_per_step": 2})
+    first = draw_problems(gym.make("hicra/Arithmetic-v0"), config.seed, 0, 2)[1]
+    env = ConstantOnFirstRound(gym.make("hicra/Arithmetic-v0"), first)
+    trainer = Trainer(make_agent("dapo", max_extra_rounds=cap), config, env=env)
+    batch = trainer.rollout({})
+    assert len(torch.unique(batch.group_ids)) == 2 and len(batch) == 2 * config.group_size
+    assert 1 <= batch.extra_rounds <= cap if cap else batch.extra_rounds == 0
+    informative = informative_rows(batch.correct.float(), batch.group_ids)  # the verifier's, before shaping
+    assert informative.all() or batch.extra_rounds == cap  # short of signal only when the cap is spent
+    assert not informative[batch.group_ids < 2].any()  # round 0's groups only ever fill in
+    parity = torch.tensor([float(len(t) % 2 == 0) for t in batch.texts])
+    base = torch.where(torch.tensor([p in set(first) for p in batch.problem_ids]), 1.0, parity)
+    penalty = overlong_penalty(batch.response_mask.sum(1), max_length=16, buffer=3)  # 0.2 x 16 tokens
+    torch.testing.assert_close(batch.rewards, base + penalty)
+    metrics = trainer.train_step()
+    assert metrics.extra_sampling_rounds <= cap and metrics.length_penalty <= 0
+
+
+def test_resume_of_a_run_killed_before_its_first_checkpoint_starts_over_and_keeps_the_logs(tmp_path, caplog):
+    config = TrainConfig(**{**SMALL, "steps": 1, "checkpoint_every": 0})
+    Trainer(make_agent("grpo"), config, run_dir=tmp_path).train_step()  # a step logged, no checkpoint yet
+    logged = (tmp_path / "metrics.jsonl").read_text()
+    with caplog.at_level("WARNING"):
+        trainer = Trainer.resume(tmp_path)
+    assert trainer.step == 0 and trainer.agent.name == "grpo" and trainer.config == config
+    assert "no checkpoint" in caplog.text and "starting it over" in caplog.text and "partial-0" in caplog.text
+    assert (tmp_path / "partial-0" / "metrics.jsonl").read_text() == logged
+    assert not (tmp_path / "metrics.jsonl").exists()
+    with pytest.raises(FileNotFoundError, match=r"no checkpoint in .*elsewhere, nor a config\.json"):
+        Trainer.resume(tmp_path / "elsewhere")
 
 
 def test_resume_continues_bit_for_bit(tmp_path):
