@@ -32,21 +32,24 @@ from .sources.base import DataFileError, HubUnavailableError, ProblemSource, Unk
 from .spaces import UnicodeText
 from .tasks import TASKS, build_source
 from .templates import TEMPLATES, PromptTemplate, get_template
-from .vector import reset_group
+from .vector import ArrayText, SeededResets, group_env_fns, reset_group
 
 __all__ = [
     "TASKS",
     "TEMPLATES",
+    "ArrayText",
     "DataFileError",
     "HubUnavailableError",
     "MathEnv",
     "Problem",
     "ProblemSource",
     "PromptTemplate",
+    "SeededResets",
     "UnicodeText",
     "UnknownProblemError",
     "build_source",
     "get_template",
+    "group_env_fns",
     "register_envs",
     "reset_group",
 ]
