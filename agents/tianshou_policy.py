@@ -1,7 +1,7 @@
 """The LLM as a tianshou 2 policy: prompts in, sampled responses out, token ids and sampler log-probs kept.
 
-``forward`` receives the prompts of the ready envs in ``batch.obs`` (an object array: build the envs with
-:func:`hicra_env.group_env_fns` or wrap them in :class:`hicra_env.ArrayText`) and samples one response each with
+``forward`` receives the prompts of the ready envs in ``batch.obs`` (envs built with :func:`hicra_env.group_env_fns`,
+whose :class:`hicra_env.ArrayText` keeps them whole through tianshou's auto-resets) and samples one response each with
 :meth:`hicra.agents.Policy.generate`. ``act`` holds the response texts the envs score; ``policy`` holds what the
 update needs and tianshou's replay buffer keeps: the response token ids and the sampler's log-probs (padded to
 ``max_new_tokens``), the response length and the collection round.
@@ -95,16 +95,14 @@ class LLMPolicy(TianshouPolicy):
 
 
 def _prompts(obs) -> list[str]:
-    """The prompts of an observation batch: an object array of ``str`` (see :class:`hicra_env.ArrayText`)."""
-    if not isinstance(obs, np.ndarray) or obs.dtype != object:
-        kind = f"a {obs.dtype} array" if isinstance(obs, np.ndarray) else type(obs).__name__
-        raise ValueError(
-            f"batch.obs: expected an object array of prompts, got {kind}; build the envs with "
-            f"hicra_env.group_env_fns or wrap them in hicra_env.ArrayText (tianshou's vector envs cut plain-string "
-            f"prompts to the width of the previous observation)"
-        )
-    prompts = [p.item() if isinstance(p, np.ndarray) else p for p in obs]
-    for i, p in enumerate(prompts):
-        if not isinstance(p, str):
-            raise ValueError(f"batch.obs[{i}]: expected a str prompt, got {type(p).__name__}")
+    """The prompts of an observation batch. tianshou's ``Batch`` holds text as an object array whatever the envs
+    return, but only envs that return whole prompts (:class:`hicra_env.ArrayText`) keep them whole after an
+    auto-reset; the update's group check catches envs built without :func:`hicra_env.group_env_fns`."""
+    prompts = list(obs)
+    for i, prompt in enumerate(prompts):
+        if not isinstance(prompt, str):
+            raise ValueError(
+                f"batch.obs[{i}]: expected a str prompt, got {type(prompt).__name__}; build the envs with "
+                f"hicra.agents.tianshou_algorithms.make_vector_env or hicra_env.group_env_fns"
+            )
     return prompts
