@@ -91,14 +91,18 @@ def test_a_collected_round_is_the_rollout_hicras_trainer_samples_at_that_step(ti
     assert 0 < float(ours.rewards.mean()) < 1  # mixed rewards: the update below has something to do
 
 
-@pytest.mark.parametrize(("name", "epochs"), [*((n, 1) for n in sorted(AGENTS)), ("hicra", 2)])
-def test_one_tianshou_update_equals_the_trainers_update(tiny, collected, name, epochs):
+@pytest.mark.parametrize(
+    ("name", "epochs", "agent_config"),
+    [*((n, 1, {}) for n in sorted(AGENTS)), ("hicra", 2, {}), ("grpo", 1, {"kl_coef": 0.05})],
+)
+def test_one_tianshou_update_equals_the_trainers_update(tiny, collected, name, epochs, agent_config):
     config, buffer, _ = collected
     config = TrainConfig(**{**SMALL, "ppo_epochs": epochs})
-    algorithm = make_algorithm(make_agent(name), config, gym.make(PARITY_ID).action_space, llm=_fresh(tiny))
+    agent = make_agent(name, **agent_config)
+    algorithm = make_algorithm(agent, config, gym.make(PARITY_ID).action_space, llm=_fresh(tiny))
     with policy_within_training_step(algorithm.policy):
         stats = algorithm.update(buffer, batch_size=None, repeat=epochs)
-    trainer = Trainer(make_agent(name), config, policy=_fresh(tiny), env=gym.make(PARITY_ID))
+    trainer = Trainer(make_agent(name, **agent_config), config, policy=_fresh(tiny), env=gym.make(PARITY_ID))
     metrics = trainer.train_step()
     ours, theirs = algorithm.policy.model.state_dict(), trainer.policy.model.state_dict()
     moved = min(float((ours[k] - v).abs().max()) for k, v in tiny.model.state_dict().items())
