@@ -5,6 +5,7 @@ OnPolicyTrainer, on a hicra env.
     python examples/tianshou_grpo.py                                  # GRPO on hicra/Miniature-v0, 4 updates
     python examples/tianshou_grpo.py --agent hicra --logdir runs/ts   # HICRA, TensorBoard logs in runs/ts
     python examples/tianshou_grpo.py --steps 1 --prompts 1 --group-size 2 --max-new-tokens 8   # the smallest run
+    python examples/tianshou_grpo.py --device cuda                    # on a GPU (not run on one yet)
 
 Each update collects one round: ``prompts x group-size`` envs, the G envs of a group on one problem, one response
 each. tianshou's trainer hands the round to the algorithm, whose update is hicra's own (credit, PPO loss, metrics);
@@ -45,6 +46,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--agent", default="grpo", choices=sorted(AGENTS))
     parser.add_argument("--env", default="hicra/Miniature-v0", help="any registered hicra env id")
     parser.add_argument("--model", default="tiny", help="a preset, hub id or local path")
+    parser.add_argument("--device", default="cpu", help="torch device of the policy (cpu, cuda, cuda:1, ...)")
     parser.add_argument("--steps", type=int, default=4, help="updates (one collected round each)")
     parser.add_argument("--prompts", type=int, default=2, help="problems per round (B)")
     parser.add_argument("--group-size", type=int, default=4, help="responses per problem (G)")
@@ -59,8 +61,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     config = TrainConfig(
-        env_id=args.env, model=args.model, prompts_per_step=args.prompts, group_size=args.group_size,
-        max_new_tokens=args.max_new_tokens, lr=args.lr, seed=args.seed,
+        env_id=args.env, model=args.model, device=args.device, prompts_per_step=args.prompts,
+        group_size=args.group_size, max_new_tokens=args.max_new_tokens, lr=args.lr, seed=args.seed,
     )  # fmt: skip
     envs = make_vector_env(config, args.venv)
     algorithm = make_algorithm(make_agent(args.agent), config, envs.action_space[0])
