@@ -16,6 +16,9 @@ Group rollouts (G responses to one problem, as GRPO needs)::
     _, rewards, *_ = envs.step(responses)
 
 or score many responses at once with ``MathEnv.evaluate(problem_ids, responses)`` (one verifier batch).
+Vector envs that auto-reset each sub-env on its own (tianshou's ``DummyVectorEnv``, ``SubprocVectorEnv``) take
+``group_env_fns(env_id, num_groups=B, group_size=G, seed=0)``: the G envs of a group pose one problem at every
+reset, and prompts survive tianshou's numpy arrays whole (:class:`~hicra_env.vector.ArrayText`).
 Sync and Async vector envs both return the real prompts: :class:`~hicra_env.spaces.UnicodeText` stores text in
 shared memory as UTF-8 bytes. For ``AsyncVectorEnv`` whose ``step`` scores responses, pass
 ``vector_kwargs={"daemon": False, "context": "spawn"}``: the verifier's worker pool (used for answers off its
@@ -32,21 +35,24 @@ from .sources.base import DataFileError, HubUnavailableError, ProblemSource, Unk
 from .spaces import UnicodeText
 from .tasks import TASKS, build_source
 from .templates import TEMPLATES, PromptTemplate, get_template
-from .vector import reset_group
+from .vector import ArrayText, SeededResets, group_env_fns, reset_group
 
 __all__ = [
     "TASKS",
     "TEMPLATES",
+    "ArrayText",
     "DataFileError",
     "HubUnavailableError",
     "MathEnv",
     "Problem",
     "ProblemSource",
     "PromptTemplate",
+    "SeededResets",
     "UnicodeText",
     "UnknownProblemError",
     "build_source",
     "get_template",
+    "group_env_fns",
     "register_envs",
     "reset_group",
 ]
