@@ -223,6 +223,9 @@ class TrainConfig:
     grams: str | None = None
     """Strategic Gram lexicon: None for the paper's 249 grams, or a JSON list / text file (one gram a line), such
     as one mined by ``hicra grams build``; the run records its path and sha256."""
+    log_rollouts: bool = True
+    """Write every step's responses (problem, text, reward, correct) to ``rollouts.jsonl`` beside ``metrics.jsonl``
+    (what ``hicra grams build`` mines); about ``B x G x`` response bytes a step."""
     log_to: str = "jsonl"
     """Where step metrics go, comma-separated: ``jsonl`` (always written, ``metrics.jsonl``), ``tensorboard``
     (``torch.utils.tensorboard``, under ``<run_dir>/tensorboard``), ``wandb`` (Weights & Biases; offline unless
@@ -252,6 +255,8 @@ class TrainConfig:
                 f"got parallelism={self.parallelism!r}, dtype={self.dtype!r}"
             )
         log_backends(self.log_to)
+        if not isinstance(self.log_rollouts, bool):
+            raise ValueError(f"log_rollouts: expected true or false, got {self.log_rollouts!r}")
         if self.grams is not None and (not isinstance(self.grams, str) or not self.grams):
             raise ValueError(
                 f"grams: expected the path of a lexicon file (JSON list or one gram a line), got {self.grams!r}"

@@ -56,3 +56,20 @@ def load_lexicon(path: str | os.PathLike[str] | None) -> tuple[StrategicGrams, s
     except (TypeError, ValueError) as err:
         raise ValueError(f"grams file {file}: {err}") from None
     return lexicon, hashlib.sha256(data).hexdigest()
+
+
+def check_recorded_lexicon(run_dir: str | os.PathLike[str], path: str | os.PathLike[str] | None) -> None:
+    """Refuse to resume a run whose lexicon file changed since it started: ``run_dir/lexicon.json`` records the
+    sha256 of the lexicon the run used (nothing to check without it, or when the run was given grams in code)."""
+    recorded = Path(run_dir) / "lexicon.json"
+    if not recorded.is_file():
+        return
+    want = json.loads(recorded.read_text(encoding="utf-8")).get("sha256")
+    if want is None:
+        return
+    _, have = load_lexicon(path)
+    if have != want:
+        raise ValueError(
+            f"resume: expected the lexicon {str(path) if path else 'shipped with hicra'} with sha256 {want[:12]}..., "
+            f"as when the run started, got {have[:12]}...; restore that file or start a new run"
+        )

@@ -11,6 +11,7 @@ import torch
 
 from .base import Credit
 from .batch_shaping import informative_rows
+from .losses import kl_k3
 from .metrics import masked_mean, mean_perplexity, pass_at_group, semantic_entropy, split_entropy
 from .planning import StrategicGrams, planning_ratio
 from .rollout import RolloutBatch, TokenScores
@@ -30,11 +31,15 @@ class StepMetrics:
     ``informative_group_frac`` is the share of the batch's groups whose rewards differ (the others have zero
     advantage), ``extra_sampling_rounds`` how many extra rounds dynamic sampling took to fill the batch, and
     ``gradient_token_frac`` the share of response tokens that carry policy gradient (below 1 for forking tokens).
-    ``time_*`` split the step's wall time in seconds.
+    ``reward_std`` is the standard deviation of the batch's rewards (unbiased, as TRL logs it), ``entropy`` the mean
+    token entropy over all response tokens, ``kl`` the mean k3 estimate of KL(sampling policy || reference) per
+    response token (NaN, written as null, without a reference: ``kl_coef`` 0). ``time_*`` split the step's wall time
+    in seconds.
     """
 
     step: int
     reward: float
+    reward_std: float
     accuracy: float
     pass_at_group: float
     response_length: float
@@ -42,6 +47,8 @@ class StepMetrics:
     amplified_ratio: float
     planning_entropy: float
     execution_entropy: float
+    entropy: float
+    kl: float
     planning_perplexity: float
     execution_perplexity: float
     relative_planning_perplexity: float
@@ -97,6 +104,7 @@ def step_metrics(
     plan_ent, exec_ent = split_entropy(scores.entropy, planning, response)
     exec_ppl = mean_perplexity(scores.logprobs, execution)
     plan_ppl = mean_perplexity(scores.logprobs, planning)
+    ref = batch.ref_logprobs
     exec0, plan0 = perplexity0 if perplexity0 is not None else (exec_ppl, plan_ppl)
     diff = (scores.logprobs - batch.sampler_logprobs).abs()
     truncated = (
@@ -105,6 +113,7 @@ def step_metrics(
     return StepMetrics(
         step=step,
         reward=float(batch.rewards.float().mean()),
+        reward_std=float(batch.rewards.float().std()) if len(batch) > 1 else 0.0,
         accuracy=float(batch.correct.float().mean()),
         pass_at_group=float(pass_at_group(batch.correct, batch.group_ids)),
         response_length=float(response.sum(dim=1).float().mean()),
@@ -112,6 +121,8 @@ def step_metrics(
         amplified_ratio=float(planning_ratio(credit.amplified, response)),
         planning_entropy=float(plan_ent),
         execution_entropy=float(exec_ent),
+        entropy=masked_mean(scores.entropy, response),
+        kl=math.nan if ref is None else masked_mean(kl_k3(scores.logprobs, ref), response),
         planning_perplexity=float(plan_ppl),
         execution_perplexity=float(exec_ppl),
         relative_planning_perplexity=float(plan_ppl / plan0) if plan0 else math.nan,
@@ -153,6 +164,17 @@ def append_jsonl(path: Path, row: StepMetrics | dict) -> None:
     values = asdict(row) if not isinstance(row, dict) else row
     with open(path, "a", encoding="utf-8") as fh:
         fh.write(json.dumps({k: _jsonable(v) for k, v in values.items()}) + "\n")
+        fh.flush()
+
+
+def append_rollouts(path: Path, step: int, batch: RolloutBatch) -> None:
+    """Append one step's responses to ``rollouts.jsonl``: a line per response with its problem, group, text, reward
+    and correctness (what ``hicra grams build`` mines and what a reader inspects)."""
+    with open(path, "a", encoding="utf-8") as fh:
+        for i, text in enumerate(batch.texts):
+            row = {"step": step, "problem_id": batch.problem_ids[i], "group": int(batch.group_ids[i]), "text": text,
+                   "reward": float(batch.rewards[i]), "correct": bool(batch.correct[i])}  # fmt: skip
+            fh.write(json.dumps(row) + "\n")
         fh.flush()
 
 

@@ -99,11 +99,17 @@ class RunLog:
         self.run_dir = Path(run_dir)
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.backends = log_backends(log_to)
-        self._writers: list[Any] = []
+        self._config, self._name, self._project = config, name or self.run_dir.name, project
+        self._writers: list[Any] | None = None
+        """The TensorBoard / W&B writers, opened at the first :meth:`log` (again after :meth:`close`)."""
+
+    def _open(self) -> list[Any]:
+        writers: list[Any] = []
         if "tensorboard" in self.backends:
-            self._writers.append(_TensorBoard(self.run_dir, config))
+            writers.append(_TensorBoard(self.run_dir, self._config))
         if "wandb" in self.backends:
-            self._writers.append(_WandB(self.run_dir, config, name or self.run_dir.name, project))
+            writers.append(_WandB(self.run_dir, self._config, self._name, self._project))
+        return writers
 
     def log(
         self, step: int, metrics: Mapping[str, Any] | Any, *, prefix: str = "train", file: str | None = None
@@ -118,6 +124,8 @@ class RunLog:
         file = file or ("metrics.jsonl" if prefix == "train" else prefix.replace("/", "_") + ".jsonl")
         append_jsonl(self.run_dir / file, row)
         values = {f"{prefix}/{k}": v for k, v in scalars(row).items() if k != "step"}
+        if self._writers is None:
+            self._writers = self._open()
         for writer in self._writers:
             writer.log(step, values)
 
@@ -128,9 +136,9 @@ class RunLog:
 
     def close(self) -> None:
         """Flush and close every back end (a W&B run is finished)."""
-        for writer in self._writers:
+        for writer in self._writers or []:
             writer.close()
-        self._writers = []
+        self._writers = None
 
     def __enter__(self) -> RunLog:
         return self

@@ -29,7 +29,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import gymnasium as gym
-import numpy as np
 import torch
 from tqdm.auto import tqdm
 
@@ -37,7 +36,6 @@ import hicra_env  # noqa: F401  (registers the hicra/* ids)
 
 from . import distributed, parallel
 from .base import Agent, Credit
-from .batch_shaping import buffer_tokens, informative_rows, overlong_penalty, pick_groups
 from .checkpoint import (
     latest_checkpoint,
     load_checkpoint,
@@ -45,15 +43,17 @@ from .checkpoint import (
     save_run_checkpoint,
     set_aside_partial_logs,
 )
+from .collect import RolloutCollector, score_tokens
 from .heldout import evaluate_heldout
+from .lexicon import check_recorded_lexicon, load_lexicon
 from .micro_batches import accumulate_gradients
 from .planning import StrategicGrams
 from .policy import Policy
-from .records import StepMetrics, UpdateResult, append_jsonl, next_perplexity0, step_metrics, truncate_jsonl
-from .rollout import RolloutBatch, TokenScores, concat_batches
+from .records import StepMetrics, UpdateResult, append_rollouts, next_perplexity0, step_metrics, truncate_jsonl
+from .rollout import RolloutBatch, TokenScores
 from .run_config import RunConfig
-from .sampling import SamplingConfig
-from .seeds import SeedPurpose, derived_seed, draw_problems
+from .run_log import RunLog
+from .seeds import SeedPurpose, derived_seed
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +76,8 @@ class Trainer:
         grams: StrategicGrams | None = None,
     ) -> None:
         self.agent, self.config = agent, config
+        self.grams, self.grams_sha256 = (grams, None) if grams is not None else load_lexicon(config.grams)
+        """The Strategic Gram lexicon (``config.grams``, loaded before anything else so a bad file fails at once)."""
         # before any model or engine is built: vLLM's external_launcher reuses the process group
         self.dist, device = distributed.setup(config.device)
         self.dist.shard(config.prompts_per_step, "prompts_per_step")  # B must split evenly
@@ -86,10 +88,6 @@ class Trainer:
                 "distributed": self.dist.active,  # under torchrun: one engine per rank, on this process group
             },
         )  # fmt: skip
-        self.grams = grams or StrategicGrams()
-        self.sampling = SamplingConfig(
-            temperature=config.temperature, top_p=config.top_p, top_k=config.top_k, max_new_tokens=config.max_new_tokens
-        )
         self.reference = self.policy.frozen_copy() if agent.config.kl_coef > 0 else None
         if self.reference is not None:
             parallel.prepare(self.reference, config, self.dist, trainable=False)
@@ -97,14 +95,23 @@ class Trainer:
         """The model's layout over the ranks (one process, DDP or FSDP2)."""
         params = [p for p in self.policy.model.parameters() if p.requires_grad]  # FSDP2's shards: after prepare
         self.optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
+        self.collector = RolloutCollector(
+            self.env, self.policy, self.grams, self.reference, self.dist, config, agent.config, self._sampling
+        )
+        self.sampling = self.collector.sampling
         self.score_first = config.ppo_epochs > 1 or agent.reads_entropy
         """Score the batch before credit assignment (else the update's first pass gives the old log-probs)."""
         self.step, self.perplexity0 = 0, None
         self._last_save = time.monotonic()
         self.run_dir = Path(run_dir) if run_dir is not None else None
+        self.run_log: RunLog | None = None
+        """Where metrics go (``config.log_to``; rank 0 of a run with a ``run_dir`` only)."""
         if self.run_dir is not None and self.dist.is_main:
             self.run_dir.mkdir(parents=True, exist_ok=True)
             self.run_config.to_json(self.run_dir / "config.json")
+            lexicon = {"path": config.grams, "sha256": self.grams_sha256, "grams": len(self.grams)}
+            (self.run_dir / "lexicon.json").write_text(json.dumps(lexicon, indent=2) + "\n", encoding="utf-8")
+            self.run_log = RunLog(self.run_dir, config.log_to, config=self.run_config.to_dict())
 
     @property
     def run_config(self) -> RunConfig:
@@ -113,81 +120,17 @@ class Trainer:
 
     # ---------------------------------------------------------------- rollout
     def rollout(self, timings: dict[str, float]) -> RolloutBatch:
-        """Sample, verify and mark one batch of B x G responses (no gradient): this rank's B / W problems.
-
-        With ``dynamic_sampling`` the groups whose responses are all correct or all wrong are dropped and further
-        rounds of B / W new problems are sampled until B / W informative groups are in or ``max_extra_rounds`` are
-        spent (the ranks go on while any of them is short; a batch still short is filled with uninformative groups,
-        so every rank trains on B / W groups); ``RolloutBatch.extra_rounds`` says how many rounds it took.
-        """
-        batch = self._sample_round(0, timings)
-        if not self.agent.config.dynamic_sampling:
-            return batch
-        need, rounds = len(self.dist.shard(self.config.prompts_per_step, "prompts_per_step")), [batch]
-        while len(rounds) <= self.agent.config.max_extra_rounds:
-            pool = concat_batches(rounds, self.policy.tokenizer.pad_token_id)
-            if self.dist.all(
-                int(informative_rows(pool.rewards, pool.group_ids).sum()) >= need * self.config.group_size
-            ):
-                break
-            rounds.append(self._sample_round(len(rounds), timings))
-        pool = concat_batches(rounds, self.policy.tokenizer.pad_token_id)
-        rows, _ = pick_groups(pool.correct.float(), pool.group_ids, need)
-        return replace(pool.select(rows), extra_rounds=len(rounds) - 1)
-
-    def _sample_round(self, round_: int, timings: dict[str, float]) -> RolloutBatch:
-        """One sampling round: this rank's share of B problems (round r > 0 draws the step's problems
-        ``r B ..``, new ones, with its own sampling seed); rewards include the overlong shaping."""
-        cfg, t0 = self.config, time.perf_counter()
-        share = self.dist.shard(cfg.prompts_per_step, "prompts_per_step")
-        start = share.start + round_ * cfg.prompts_per_step
-        prompts, problem_ids = draw_problems(self.env, cfg.seed, self.step, len(share), start=start)
-        self.policy.model.eval()
-        seed = self.dist.seed(cfg.seed, self.step, SeedPurpose.SAMPLING)
-        seed = seed if round_ == 0 else derived_seed(seed, round_, SeedPurpose.SAMPLING)
-        with self._sampling():
-            gen = self.policy.generate(prompts, num_samples=cfg.group_size, sampling=self.sampling, seed=seed)
-        t1 = time.perf_counter()
-        row_ids, groups = [problem_ids[i] for i in gen.prompt_index.tolist()], gen.prompt_index + start
-        rewards, infos = self.env.get_wrapper_attr("evaluate")(row_ids, gen.texts)
-        rewards = torch.as_tensor(np.asarray(rewards), dtype=torch.float32) + self._length_penalty(gen.response_mask)
-        t2 = time.perf_counter()
-        planning = self.grams.token_mask(self.policy.tokenizer, gen.response_ids, gen.response_mask, texts=gen.texts)
-        ref = None
-        if self.reference is not None:
-            ref = self._score(self.reference, gen.input_ids, gen.attention_mask, gen.prompt_length).logprobs
-        for part, seconds in (("generate", t1 - t0), ("verify", t2 - t1), ("mask", time.perf_counter() - t2)):
-            timings[part] = timings.get(part, 0.0) + seconds
-        return RolloutBatch(
-            input_ids=gen.input_ids, attention_mask=gen.attention_mask, prompt_length=gen.prompt_length,
-            response_ids=gen.response_ids, response_mask=gen.response_mask, group_ids=groups, rewards=rewards,
-            correct=torch.tensor([bool(i["correct"]) for i in infos]), sampler_logprobs=gen.logprobs,
-            planning_mask=planning, texts=tuple(gen.texts), problem_ids=tuple(row_ids), ref_logprobs=ref,
-            max_new_tokens=cfg.max_new_tokens,
-        )  # fmt: skip
-
-    def _length_penalty(self, response_mask: torch.Tensor) -> torch.Tensor:
-        """Float[N] overlong reward shaping of responses (0 when ``overlong_buffer`` is 0)."""
-        cfg, length = self.agent.config, self.config.max_new_tokens
-        return overlong_penalty(
-            response_mask.sum(dim=1).cpu(), max_length=length, buffer=buffer_tokens(cfg.overlong_buffer, length),
-            penalty=cfg.overlong_penalty,
-        )  # fmt: skip
+        """This step's rollout (:meth:`RolloutCollector.rollout`): this rank's B / W problems x G responses."""
+        return self.collector.rollout(self.step, timings)
 
     def _sampling(self) -> contextlib.AbstractContextManager:
         """Where the policy samples: under FSDP2 the ``hf`` engine runs this model, whose parameters are gathered
         for the duration; vLLM samples from its own copy of the weights."""
         return self.layout.gathered() if self.policy.engine.name == "hf" else contextlib.nullcontext()
 
-    def _score(self, policy: Policy, input_ids, attention_mask, prompt_length: int) -> TokenScores:
-        cfg = self.config
-        return policy.score(
-            input_ids, attention_mask, prompt_length, temperature=cfg.temperature, micro_batch_size=cfg.micro_batch_size
-        )
-
     def score(self, batch: RolloutBatch) -> RolloutBatch:
         """``batch`` with ``old_logprobs`` and ``entropy``: the current (sampling) weights' scores of its tokens."""
-        scores = self._score(self.policy, batch.input_ids, batch.attention_mask, batch.prompt_length)
+        scores = score_tokens(self.policy, self.config, batch.input_ids, batch.attention_mask, batch.prompt_length)
         return replace(batch, old_logprobs=scores.logprobs, entropy=scores.entropy)
 
     # ----------------------------------------------------------------- update
@@ -246,8 +189,10 @@ class Trainer:
         timings["update"] = time.perf_counter() - t0
         metrics = self._metrics(batch, credit, upd, timings)
         self.perplexity0 = next_perplexity0(self.perplexity0, metrics)
-        if self.run_dir is not None and self.dist.is_main:
-            append_jsonl(self.run_dir / "metrics.jsonl", metrics)
+        if self.run_log is not None:
+            self.run_log.log(self.step, metrics)
+            if self.config.log_rollouts:
+                append_rollouts(self.run_dir / "rollouts.jsonl", self.step, batch)
         self.step += 1
         return metrics
 
@@ -260,7 +205,7 @@ class Trainer:
             metrics = step_metrics(
                 self.step, batch, credit, upd, self.grams, perplexity0=self.perplexity0,
                 tis_cap=self.agent.config.tis_cap, timings=timings,
-                length_penalty=float(self._length_penalty(batch.response_mask).mean()),
+                length_penalty=float(self.collector.length_penalty(batch.response_mask).mean()),
             )  # fmt: skip
         return self.dist.broadcast(metrics)
 
@@ -270,8 +215,8 @@ class Trainer:
             return None
         with self._sampling():
             row = evaluate_heldout(self.policy, self.env, self.config, self.sampling, self.step, self.dist)
-        if self.run_dir is not None and self.dist.is_main:
-            append_jsonl(self.run_dir / "heldout.jsonl", row)
+        if self.run_log is not None:
+            self.run_log.log(row["step"], row, prefix="heldout", file="heldout.jsonl")
         return row
 
     def train(
@@ -302,6 +247,8 @@ class Trainer:
             self.evaluate_heldout()
         if self.run_dir is not None:
             self.save()
+        if self.run_log is not None:
+            self.run_log.close()  # flushed and closed; a later train() reopens the back ends
         return history
 
     def _checkpoint_due(self) -> bool:
@@ -334,6 +281,7 @@ class Trainer:
             return cls._start_over(Path(run_dir), overrides)
         ckpt = load_checkpoint(run_dir)
         run = RunConfig.from_dict(ckpt.state["run_config"])
+        check_recorded_lexicon(run_dir, run.train.grams)
         trainer = cls(run.make_agent(), replace(run.train, **overrides), run_dir=run_dir)
         restore_checkpoint(ckpt, trainer.policy.model, trainer.optimizer)
         trainer.policy.engine.load_weights(trainer.policy.model)
@@ -342,6 +290,7 @@ class Trainer:
         if trainer.dist.is_main:
             truncate_jsonl(Path(run_dir) / "metrics.jsonl", trainer.step - 1)
             truncate_jsonl(Path(run_dir) / "heldout.jsonl", trainer.step)
+            truncate_jsonl(Path(run_dir) / "rollouts.jsonl", trainer.step - 1)
         log.info("resumed %s at step %d from %s", run.agent, trainer.step, ckpt.path)
         return trainer
 

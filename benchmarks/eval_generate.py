@@ -2,7 +2,7 @@
 processes, each with its own policy (vLLM engine or transformers) on its own GPUs (``tensor_parallel_size`` each)
 or CPU cores.
 
-Either way a batch is one :class:`BatchJob` (sample keys, prompts, seed) and comes back as its
+Either way a batch is one :class:`BatchJob` (sample keys, prompts, one seed per sample) and comes back as its
 :class:`~.eval_records.SampleRecord` list; only the calling process writes records, so resume works the same.
 """
 
@@ -36,11 +36,12 @@ class BatchJob:
     keys: tuple[tuple[str, int], ...]
     """(problem id, sample index) of each response."""
     prompts: tuple[str, ...]
-    seed: int
+    seeds: tuple[int, ...]
+    """One sampling seed per response (:func:`sample_seed`): a sample does not depend on the batch it is in."""
 
 
-def batch_seed(seed: int, suite: str, key: tuple[str, int]) -> int:
-    """The seed of a batch: from the run's seed, the suite and the key of its first sample."""
+def sample_seed(seed: int, suite: str, key: tuple[str, int]) -> int:
+    """The sampling seed of one sample: from the run's seed, the suite and the sample's key (problem id, index)."""
     return zlib.crc32(f"{seed}:{suite}:{key[0]}:{key[1]}".encode()) & 0x7FFFFFFF
 
 
@@ -77,7 +78,7 @@ def generate_batch(policy, env, job: BatchJob) -> list[SampleRecord]:
 
     suite = job.suite
     sampling = SamplingConfig(temperature=suite.temperature, top_p=suite.top_p, max_new_tokens=suite.max_new_tokens)
-    gen = policy.generate(list(job.prompts), num_samples=1, sampling=sampling, seed=job.seed)
+    gen = policy.generate(list(job.prompts), num_samples=1, sampling=sampling, seeds=list(job.seeds))
     _, infos = env.get_wrapper_attr("evaluate")([pid for pid, _ in job.keys], gen.texts)
     tokens = gen.response_mask.sum(dim=1).tolist()
     return [

@@ -30,9 +30,9 @@ from .eval_generate import (
     BatchJob,
     LocalGenerator,
     PoolGenerator,
-    batch_seed,
     load_policy,
     make_suite_env,
+    sample_seed,
 )
 from .eval_records import SAMPLES_FILE, SampleRecord, append_records, check_run_settings, load_records
 from .eval_summary import SuiteSummary, summarize, write_overall_summary, write_suite_summary
@@ -156,7 +156,7 @@ def run_suite(generator, suite: Suite, config: EvalConfig, env) -> SuiteSummary:
         size = config.batch_size or DEFAULT_BATCH.get(config.engine, 16)
         jobs = [
             BatchJob(suite, env_kwargs, tuple(batch), tuple(prompts[pid] for pid, _ in batch),
-                     batch_seed(config.seed, suite.name, batch[0]))
+                     tuple(sample_seed(config.seed, suite.name, key) for key in batch))
             for batch in (todo[i : i + size] for i in range(0, len(todo), size))
         ]  # fmt: skip
         start, tokens = time.perf_counter(), 0

@@ -44,6 +44,18 @@ def default_run_dir(run) -> Path:
     return Path("runs") / "train" / f"{run.agent}-{env}-{run.train.seed}"
 
 
+def where_it_goes(run_dir: Path, backends: dict[str, Path]) -> str:
+    """The lines ``hicra train`` prints before it starts: where the logs, checkpoints and plots of the run go."""
+    logs = [f"{run_dir / 'metrics.jsonl'} (one line a step; responses in rollouts.jsonl)"]
+    logs += [f"{name} in {path}" for name, path in backends.items() if name != "jsonl"]
+    return "\n".join([
+        f"run folder: {run_dir} (config.json, lexicon.json)",
+        f"logs: {'; '.join(logs)}",
+        f"checkpoints: {run_dir / 'checkpoints'} (resume with: hicra train --resume {run_dir})",
+        f"plots: hicra analyze {run_dir} (writes {run_dir / 'plots'})",
+    ])  # fmt: skip
+
+
 def main(args: argparse.Namespace) -> int:
     """Train (data-parallel over the ranks when launched with torchrun; rank 0 prints and writes)."""
     from hicra.agents import Trainer
@@ -58,6 +70,8 @@ def main(args: argparse.Namespace) -> int:
             run = run_config(args)
             run_dir = Path(args.out) if args.out else default_run_dir(run)
             trainer = Trainer(run.make_agent(), run.train, run_dir=run_dir)
+        if trainer.dist.is_main:
+            print(where_it_goes(run_dir, trainer.run_log.where() if trainer.run_log else {}), flush=True)
         history = trainer.train(progress=not args.quiet)
     finally:
         if trainer is None or trainer.policy.engine.name == "hf":

@@ -95,6 +95,11 @@ def test_train_then_resume_appends_steps(tmp_path, capsys):
     (tmp_path / "run.toml").write_text(TINY_RUN + '[agent]\nname = "entropy_grpo"\nentropy_coef = 0.01\n')
     run = tmp_path / "run"
     assert main(["train", "--config", str(tmp_path / "run.toml"), "--steps", "2", "--out", str(run), "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert f"logs: {run / 'metrics.jsonl'}" in printed
+    assert f"checkpoints: {run / 'checkpoints'} (resume with: hicra train --resume {run})" in printed
+    assert f"plots: hicra analyze {run}" in printed
+    assert len(_lines(run / "rollouts.jsonl")) == 2 * 2 * 4  # steps x the run file's B x G (TINY_RUN)
     config = json.loads((run / "config.json").read_text())
     assert config["agent"]["name"] == "entropy_grpo" and config["agent"]["entropy_coef"] == 0.01
     assert [r["step"] for r in _lines(run / "metrics.jsonl")] == [0, 1]

@@ -206,6 +206,17 @@ def test_tiny_policy_samples_are_reproducible_and_the_bar_shows_progress(eval_da
     assert "6/6" in capsys.readouterr().err
 
 
+def test_tiny_policy_samples_do_not_depend_on_the_batch_size(eval_data, tmp_path, tiny_policy):
+    """Each sample has its own seed (problem, index), so regrouping the samples into batches changes nothing."""
+    runs = {}
+    for size in (1, 4):
+        out = tmp_path / str(size)
+        run_eval(_config(eval_data, out, model="tiny", batch_size=size, n=2), tiny_policy)
+        runs[size] = {(r["problem_id"], r["sample"]): r["response"] for r in _lines(out / "math500" / "samples.jsonl")}
+    assert runs[1] == runs[4] and len(runs[1]) == 6
+    assert len(set(runs[1].values())) > 1  # the samples differ from one another
+
+
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
