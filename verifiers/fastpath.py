@@ -1,6 +1,6 @@
 """In-process fast path: decides the common cases (integers, decimals, simple fractions, multiple-choice
-letters, identical normalised strings, unordered lists and ordered tuples/intervals of those) without sympy
-or a worker process.
+letters (also with their option text), times of day, identical normalised strings, unordered lists and
+ordered tuples/intervals of those) without sympy or a worker process.
 
 It returns the verdict math-verify would return, except where math-verify is wrong (see KNOWN_ISSUES.md):
 exact values (integers, fractions) are compared exactly; where a side is a decimal, the two values must agree
@@ -13,7 +13,9 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
+from .choices import choice_pairs
 from .normalize import canonical_key, is_bare_list, split_top_level
+from .notation import parse_time
 
 #: Relative tolerance for comparisons that involve a decimal.
 REL_TOL = Fraction(1, 1000)
@@ -24,7 +26,10 @@ _MAX_LIST_ITEMS = 32
 
 _INT_RE = re.compile(r"[-+]?\d+")
 _DECIMAL_RE = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+)")
-_FRAC_RE = re.compile(r"(?P<sign>[-+]?)\\frac(?:\{(?P<n>[-+]?\d+)\}\{(?P<d>[-+]?\d+)\}|(?P<n1>\d)(?P<d1>\d))")
+_FRAC_RE = re.compile(
+    r"(?P<sign>[-+]?)(?P<whole>\d+)?\\frac(?:\{(?P<n>[-+]?\d+)\}\{(?P<d>[-+]?\d+)\}|(?P<n1>\d)(?P<d1>\d))"
+)
+_DIGITS_APART_RE = re.compile(r"\d\s+\d")
 _SLASH_RE = re.compile(r"(?P<n>[-+]?\d+)\s*/\s*(?P<d>[-+]?\d+)")
 _CHOICE_RE = re.compile(r"[A-E]")
 _BRACKETED_RE = re.compile(r"([(\[])(.*)([)\]])")
@@ -39,10 +44,14 @@ class Number:
 
 
 def parse_number(s: str) -> Number | None:
-    """``"12"``, ``"-0.5"``, ``"\\frac{3}{4}"``, ``"\\frac34"``, ``"3/4"`` -> Number; anything else -> None."""
-    s = s.replace(" ", "")
-    if not s or len(s) > _MAX_NUMBER_CHARS:
+    """``"12"``, ``"-0.5"``, ``"\\frac{3}{4}"``, ``"\\frac34"``, ``"3/4"`` -> Number; anything else -> None.
+
+    A whole number before ``\\frac`` makes a mixed number (``3\\frac{1}{2}`` is 7/2, as math-verify reads it);
+    digits apart (``1 2``, ``3 1/2``) are not one number.
+    """
+    if not s or len(s) > _MAX_NUMBER_CHARS or _DIGITS_APART_RE.search(s):
         return None
+    s = s.replace(" ", "")
     if _INT_RE.fullmatch(s):
         return Number(Fraction(int(s)), decimal=False)
     if _DECIMAL_RE.fullmatch(s):
@@ -51,6 +60,11 @@ def parse_number(s: str) -> Number | None:
     if frac:
         num, den = frac.group("n") or frac.group("n1"), frac.group("d") or frac.group("d1")
         sign = -1 if frac.group("sign") == "-" else 1
+        whole = frac.group("whole")
+        if whole is not None:
+            if int(den) == 0 or "-" in num + den:
+                return None
+            return Number(sign * (int(whole) + Fraction(int(num), int(den))), decimal=False)
     else:
         slash = _SLASH_RE.fullmatch(s)
         if not slash:
@@ -118,8 +132,15 @@ def fast_equivalent(gold: str, answer: str) -> bool | None:
     """Decide whether normalised ``answer`` equals normalised ``gold``; None when it needs the full checker."""
     if canonical_key(gold) == canonical_key(answer) and gold:
         return True
+    pairs = choice_pairs(gold, answer)
+    if pairs is not None:  # a choice letter with its option text: each stated part must agree
+        parts = [fast_equivalent(g, a) for g, a in pairs]
+        return False if False in parts else (None if None in parts else True)
     if _CHOICE_RE.fullmatch(gold):
         return answer == gold if _CHOICE_RE.fullmatch(answer) else None
+    gold_time, answer_time = parse_time(gold), parse_time(answer)
+    if gold_time is not None and answer_time is not None:
+        return gold_time == answer_time  # two times of day (``H:MM``), not ratios
     gold_num = parse_number(gold)
     if gold_num is not None:
         answer_num = parse_number(answer)
