@@ -24,7 +24,7 @@ _MAX_MARKS = 64  # "^" and "!" examined per answer
 _MAX_ARGUMENT_CHARS = 200
 
 _TOKEN_RE = re.compile(r"\s*(\d+(?:\.\d+)?|\\d?frac|\\cdot|\\times|\\left|\\right|[-+*/^{}()!])")
-_CONTEXT = decimal.Context(prec=30, Emax=10**9, Emin=-(10**9), traps=[decimal.InvalidOperation])
+_CONTEXT = decimal.Context(prec=30, Emax=10**9, Emin=-(10**9), traps=[decimal.InvalidOperation, decimal.DivisionByZero])
 
 
 class _Unknown(Exception):

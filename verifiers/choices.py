@@ -13,7 +13,7 @@ import re
 _OPTION_RE = re.compile(r"(?:\(([A-E])\)\s*|([A-E])[.)]\s+)(?P<text>\S.*)")
 _OTHER_CHOICE_RE = re.compile(r"\([A-Ea-e]\)|(?<![A-Za-z\\])[A-E][.)](?:\s|$)")
 _SEPARATOR_START_RE = re.compile(r"(?:and|or)\b|[,;&=]")
-_SPLIT_RE = re.compile(r"\(([A-E])\) (.+)|([A-E])")
+_LETTER_RE = re.compile(r"[A-E]")
 
 
 def with_option_text(s: str) -> tuple[str, str] | None:
@@ -29,10 +29,9 @@ def with_option_text(s: str) -> tuple[str, str] | None:
 
 def split_choice(normalized: str) -> tuple[str, str | None] | None:
     """A normalised choice: ``(B) 12`` -> ``("B", "12")``, ``B`` -> ``("B", None)``; anything else None."""
-    match = _SPLIT_RE.fullmatch(normalized)
-    if match is None:
-        return None
-    return (match.group(1), match.group(2)) if match.group(1) else (match.group(3), None)
+    if _LETTER_RE.fullmatch(normalized):
+        return normalized, None
+    return with_option_text(normalized) if normalized.startswith("(") else None
 
 
 def choice_pairs(gold: str, answer: str) -> list[tuple[str, str]] | None:

@@ -28,6 +28,7 @@ from math_verify import verify as mv_verify
 from .bounds import too_costly
 from .choices import choice_pairs
 from .exact import exact_values_agree, quick_agree
+from .fastpath import fast_equivalent
 from .lists import split_top_level
 from .normalize import canonical_key, is_bare_list
 
@@ -112,8 +113,9 @@ def _compare(gold: str, answer: str) -> bool:
 
 def equivalent(gold: str, answer: str) -> bool:
     """Is normalised ``answer`` equivalent to normalised ``gold``? (May be slow: call it in a worker.)"""
-    if gold and canonical_key(gold) == canonical_key(answer):
-        return True
+    decided = fast_equivalent(gold, answer)  # the in-process rules hold here too (list items, option text)
+    if decided is not None:
+        return decided
     pairs = choice_pairs(gold, answer)
     if pairs is not None:
         return all(equivalent(g, a) for g, a in pairs)

@@ -30,6 +30,7 @@ _FRAC_RE = re.compile(
     r"(?P<sign>[-+]?)(?P<whole>\d+)?\\frac(?:\{(?P<n>[-+]?\d+)\}\{(?P<d>[-+]?\d+)\}|(?P<n1>\d)(?P<d1>\d))"
 )
 _DIGITS_APART_RE = re.compile(r"\d\s+\d")
+_RATIO_RE = re.compile(r"\d+\s*:\s*\d+")
 _SLASH_RE = re.compile(r"(?P<n>[-+]?\d+)\s*/\s*(?P<d>[-+]?\d+)")
 _CHOICE_RE = re.compile(r"[A-E]")
 _BRACKETED_RE = re.compile(r"([(\[])(.*)([)\]])")
@@ -138,9 +139,13 @@ def fast_equivalent(gold: str, answer: str) -> bool | None:
         return False if False in parts else (None if None in parts else True)
     if _CHOICE_RE.fullmatch(gold):
         return answer == gold if _CHOICE_RE.fullmatch(answer) else None
+    if _DIGITS_APART_RE.search(answer) and not _DIGITS_APART_RE.search(gold):
+        return False  # "1 2" is not 12 (thousands and mixed numbers were read by normalisation)
     gold_time, answer_time = parse_time(gold), parse_time(answer)
     if gold_time is not None and answer_time is not None:
         return gold_time == answer_time  # two times of day (``H:MM``), not ratios
+    if (gold_time is None) != (answer_time is None) and not _RATIO_RE.fullmatch(gold if gold_time is None else answer):
+        return False  # a time of day is only ever a time (or, against a ratio, left to the full checker)
     gold_num = parse_number(gold)
     if gold_num is not None:
         answer_num = parse_number(answer)

@@ -24,6 +24,7 @@ _DEGREE_RE = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|°|\\degree\b")
 _LEFT_RIGHT_RE = re.compile(r"\\(?:left|right|big|Big|bigg|Bigg)(?![a-zA-Z])\s*")
 _THOUSANDS_RE = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 _SPACE_THOUSANDS_RE = re.compile(r"-?\d{1,3}(?: \d{3})+(?:\.\d+)?")
+_DIGITS_APART_RE = re.compile(r"(\d)\s+(?=\d)")
 _LINE_BREAK_RE = re.compile(r"(?<!\\)\\\\(?=[A-Za-z])")
 _BRACED_COMMA_RE = re.compile(r"\s*\{\s*,\s*\}\s*")
 _PERCENT_RE = re.compile(r"(?<=[\d}.])\s*(?:\\?%|percent(?:age)?|pct)(?![A-Za-z])", re.IGNORECASE)
@@ -94,7 +95,10 @@ def normalize_answer(answer: str, *, lists: bool = False, keep_equation: bool = 
 
 
 def canonical_key(normalized: str) -> str:
-    """A whitespace-free key for exact string comparison of normalised answers."""
+    """A whitespace-free key for exact string comparison of normalised answers (digits apart stay apart:
+    ``1 2`` is not ``12``)."""
+    if _DIGITS_APART_RE.search(normalized):
+        return "".join(_DIGITS_APART_RE.sub("\\1\0", normalized).split()).replace("\0", " ")
     return "".join(normalized.split())
 
 
