@@ -12,7 +12,10 @@ import re
 
 _OPTION_RE = re.compile(r"(?:\(([A-E])\)\s*|([A-E])[.)]\s+)(?P<text>\S.*)")
 _OTHER_CHOICE_RE = re.compile(r"\([A-Ea-e]\)|(?<![A-Za-z\\])[A-E][.)](?:\s|$)")
-_SEPARATOR_START_RE = re.compile(r"(?:and|or)\b|[,;&=]")
+#: Option text starts like a value; ``(C) + 1`` and ``(C) \\cdot 2`` are expressions, not a choice and its text.
+_SEPARATOR_START_RE = re.compile(
+    r"(?:and|or)\b|[,;&=+*/^_<>!|:)\]}.]|-(?![\d\\.(])|\\(?:cdot|times|div|pm|mp|le|ge|leq|geq|ne|neq|cup|cap|to)(?![A-Za-z])"
+)
 _LETTER_RE = re.compile(r"[A-E]")
 
 

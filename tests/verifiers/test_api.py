@@ -400,6 +400,8 @@ NOTATION_TABLE = [
     ("(B) 12", "\\boxed{(C) 12}", False),
     ("(B) 12", "\\boxed{(B) 13}", False),
     ("A", "\\boxed{(A) and (C)}", False),
+    ("C", "\\boxed{\\text{(C)} + 1}", False),  # an expression, not a choice with option text
+    ("\\text{(E)}", "\\boxed{\\text{(E)} + 1}", False),
     ("B", "\\boxed{(B) 12 or (C) 13}", False),
     # bare answers: primes and matrices are read as the boxed ones are
     ("g'", "g'", True),

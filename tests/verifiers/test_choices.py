@@ -18,6 +18,11 @@ from hicra.verifiers.choices import choice_pairs, split_choice, with_option_text
         ("(A), (C)", None),
         ("(A) (C)", None),
         ("(B) = 5", None),
+        ("(C) + 1", None),  # an expression, not option text
+        ("(C) - x", None),
+        ("(C) \\cdot 2", None),
+        ("(C)^2", None),
+        ("(B) -3", ("B", "-3")),  # a negative option value
         ("(F) 12", None),  # the choices are A to E
         ("(x) 12", None),
     ],

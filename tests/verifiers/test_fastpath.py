@@ -20,6 +20,13 @@ from hicra.verifiers.fastpath import Number, fast_equivalent, numbers_equal, par
         ("\\frac34", Number(Fraction(3, 4), False)),
         ("3/4", Number(Fraction(3, 4), False)),
         ("\\frac{1}{0}", None),  # division by zero is left to the full checker
+        ("3\\frac{1}{2}", Number(Fraction(7, 2), False)),  # a mixed number (math-verify's reading)
+        ("-3\\frac{1}{2}", Number(Fraction(-7, 2), False)),
+        ("2\\frac34", Number(Fraction(11, 4), False)),
+        ("1 2", None),  # digits apart are not one number (this was 12)
+        ("3 1/2", None),  # (this was 31/2); normalisation makes it 3\frac{1}{2}
+        ("- 5", Number(Fraction(-5), False)),
+        ("3 / 4", Number(Fraction(3, 4), False)),
         ("x+1", None),
         ("1e5", None),
         ("9" * 100, None),  # too long for the fast path
@@ -61,6 +68,18 @@ def test_parse_number(text, expected):
         ("(1,\\pi)", "(2,\\pi)", None),
         ("(5)", "(5)", True),
         ("7", "x+1", None),
+        ("12", "1 2", False),  # digits apart: not a number (the key keeps them apart too)
+        ("B", "(B) 12", True),  # a choice letter with its option text, part by part
+        ("12", "(B) 12", True),
+        ("C", "(B) 12", False),
+        ("13", "(B) 12", False),
+        ("(B) 12", "(C) 12", False),
+        ("\\frac{1}{2}", "(B) \\sin(\\frac{30\\pi}{180})", None),  # option text for the full checker
+        ("21:05", "21:05", True),
+        ("9:05", "21:05", False),  # two times of day
+        ("1:20", "2:40", False),
+        ("9:05", "1.8", False),  # a time is never a number
+        ("9:05", "9:5", None),  # against a ratio: the full checker (math-verify's ratio) decides
         ("\\pi", "3.14", None),
     ],
 )
