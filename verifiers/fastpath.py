@@ -31,6 +31,13 @@ _FRAC_RE = re.compile(
 )
 _DIGITS_APART_RE = re.compile(r"\d\s+\d")
 _RATIO_RE = re.compile(r"\d+\s*:\s*\d+")
+#: A numeral with its base: ``4210_{5}``, ``1A_{16}``.
+_BASE_RE = re.compile(r"([0-9A-F]*\d[0-9A-F]*)_\{?\s*(\d{1,2})\s*\}?")
+#: Letters that are names on their own (``x``, ``A``) and Greek letters with a capital form (``\\pi``, ``\\Pi``).
+_IDENTIFIER_RE = re.compile(
+    r"(?<![A-Za-z\\])[A-Za-z](?![A-Za-z])|\\(?:[Gg]amma|[Dd]elta|[Tt]heta|[Ll]ambda|[Xx]i|[Pp]i|[Ss]igma|[Uu]psilon|"
+    r"[Pp]hi|[Pp]si|[Oo]mega)(?![A-Za-z])"
+)
 _SLASH_RE = re.compile(r"(?P<n>[-+]?\d+)\s*/\s*(?P<d>[-+]?\d+)")
 _CHOICE_RE = re.compile(r"[A-E]")
 _BRACKETED_RE = re.compile(r"([(\[])(.*)([)\]])")
@@ -129,6 +136,26 @@ def _bracketed_equal(gold: str, answer: str) -> bool | None:
     return all(numbers_equal(x, y) for x, y in zip(gold_nums, answer_nums))
 
 
+def _case_only_difference(gold: str, answer: str) -> bool:
+    """True when the two sides name the same letters up to case only (``x`` / ``X``, ``\\pi`` / ``\\Pi``)."""
+    gold_names, answer_names = set(_IDENTIFIER_RE.findall(gold)), set(_IDENTIFIER_RE.findall(answer))
+    if gold_names == answer_names:
+        return False
+    return {n.lower() for n in gold_names} == {n.lower() for n in answer_names}
+
+
+def _numerals_in_base(gold: str, answer: str) -> bool | None:
+    """``4210_{5}`` against ``4210`` (the base may be omitted) or ``4210_{6}`` (another base: different)."""
+    g, a = _BASE_RE.fullmatch(gold), _BASE_RE.fullmatch(answer)
+    if g is None and a is None:
+        return None
+    g_digits, g_base = (g.group(1), g.group(2)) if g else (gold, None)
+    a_digits, a_base = (a.group(1), a.group(2)) if a else (answer, None)
+    if g_base is not None and a_base is not None and int(g_base) != int(a_base):
+        return False
+    return g_digits.strip() == a_digits.strip()
+
+
 def fast_equivalent(gold: str, answer: str) -> bool | None:
     """Decide whether normalised ``answer`` equals normalised ``gold``; None when it needs the full checker."""
     if canonical_key(gold) == canonical_key(answer) and gold:
@@ -139,6 +166,11 @@ def fast_equivalent(gold: str, answer: str) -> bool | None:
         return False if False in parts else (None if None in parts else True)
     if _CHOICE_RE.fullmatch(gold):
         return answer == gold if _CHOICE_RE.fullmatch(answer) else None
+    if _case_only_difference(gold, answer):
+        return False  # x is not X, \\pi is not \\Pi (math-verify ignores the case of a letter)
+    in_base = _numerals_in_base(gold, answer)
+    if in_base is not None:
+        return in_base
     if _DIGITS_APART_RE.search(answer) and not _DIGITS_APART_RE.search(gold):
         return False  # "1 2" is not 12 (thousands and mixed numbers were read by normalisation)
     gold_time, answer_time = parse_time(gold), parse_time(answer)
