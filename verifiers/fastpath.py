@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from .choices import choice_pairs
+from .evaluate import values_differ
 from .normalize import canonical_key, is_bare_list, split_top_level
 from .notation import parse_time
 
@@ -184,4 +185,7 @@ def fast_equivalent(gold: str, answer: str) -> bool | None:
         return numbers_equal(gold_num, answer_num) if answer_num is not None else None
     if is_bare_list(gold) and is_bare_list(answer):
         return _lists_equal(gold, answer)
-    return _bracketed_equal(gold, answer)
+    bracketed = _bracketed_equal(gold, answer)
+    if bracketed is None and values_differ(gold, answer):
+        return False  # e.g. 4\\sqrt{13} against 3\\sqrt{13}: different values at a sample point (evaluate.py)
+    return bracketed
