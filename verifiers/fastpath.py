@@ -42,6 +42,7 @@ _IDENTIFIER_RE = re.compile(
 _SLASH_RE = re.compile(r"(?P<n>[-+]?\d+)\s*/\s*(?P<d>[-+]?\d+)")
 _CHOICE_RE = re.compile(r"[A-E]")
 _BRACKETED_RE = re.compile(r"([(\[])(.*)([)\]])")
+_MATRIX_RE = re.compile(r"\\begin\{([pbv]?matrix)\}(.*)\\end\{\1\}", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,50 @@ def _bracketed_equal(gold: str, answer: str) -> bool | None:
     return all(numbers_equal(x, y) for x, y in zip(gold_nums, answer_nums))
 
 
+def _balanced(s: str) -> bool:
+    depth = 0
+    for ch in s:
+        depth += (ch in "([{") - (ch in ")]}")
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def _item_differs(gold: str, answer: str) -> bool:
+    """Two items that are certainly different: two numbers that differ, or values that differ (evaluate.py)."""
+    g, a = parse_number(gold), parse_number(answer)
+    if g is not None and a is not None:
+        return not numbers_equal(g, a)
+    return values_differ(gold, answer)
+
+
+def _parts(gold: str, answer: str) -> tuple[list[str], list[str]] | None:
+    """The ordered parts of two values of one shape: tuple/interval items (same brackets) or matrix entries."""
+    g, a = _MATRIX_RE.fullmatch(gold), _MATRIX_RE.fullmatch(answer)
+    if g is not None and a is not None:
+        if g.group(1) != a.group(1):
+            return None
+        rows = [[r.split("&") for r in m.group(2).split("\\\\")] for m in (g, a)]
+        if [len(r) for r in rows[0]] != [len(r) for r in rows[1]]:
+            return None  # another shape: left to the full checker
+        return [x.strip() for r in rows[0] for x in r], [x.strip() for r in rows[1] for x in r]
+    g, a = _BRACKETED_RE.fullmatch(gold), _BRACKETED_RE.fullmatch(answer)
+    if g is None or a is None or (g.group(1), g.group(3)) != (a.group(1), a.group(3)):
+        return None
+    if not (_balanced(g.group(2)) and _balanced(a.group(2))):
+        return None  # (0,9) \\cup (9,36): not one bracketed value
+    gold_items, answer_items = split_top_level(g.group(2)), split_top_level(a.group(2))
+    return (gold_items, answer_items) if len(gold_items) == len(answer_items) > 1 else None
+
+
+def _some_part_differs(gold: str, answer: str) -> bool:
+    """Tuples, intervals (same brackets) or matrices (same shape) with a part that certainly differs."""
+    parts = _parts(gold, answer)
+    if parts is None or len(parts[0]) > _MAX_LIST_ITEMS:
+        return False
+    return any(_item_differs(g, a) for g, a in zip(*parts))
+
+
 def _case_only_difference(gold: str, answer: str) -> bool:
     """True when the two sides name the same letters up to case only (``x`` / ``X``, ``\\pi`` / ``\\Pi``)."""
     gold_names, answer_names = set(_IDENTIFIER_RE.findall(gold)), set(_IDENTIFIER_RE.findall(answer))
@@ -186,6 +231,6 @@ def fast_equivalent(gold: str, answer: str) -> bool | None:
     if is_bare_list(gold) and is_bare_list(answer):
         return _lists_equal(gold, answer)
     bracketed = _bracketed_equal(gold, answer)
-    if bracketed is None and values_differ(gold, answer):
+    if bracketed is None and (values_differ(gold, answer) or _some_part_differs(gold, answer)):
         return False  # e.g. 4\\sqrt{13} against 3\\sqrt{13}: different values at a sample point (evaluate.py)
     return bracketed

@@ -65,7 +65,7 @@ def test_parse_number(text, expected):
         ("[1,2)", "[1,2)", True),
         ("(1,2,3)", "(1,2)", False),
         ("(1,\\pi)", "(1,\\pi)", True),
-        ("(1,\\pi)", "(2,\\pi)", None),
+        ("(1,\\pi)", "(2,\\pi)", False),  # the first items differ: decided in-process
         ("(5)", "(5)", True),
         ("7", "x+1", None),
         ("12", "1 2", False),  # digits apart: not a number (the key keeps them apart too)
@@ -80,6 +80,24 @@ def test_parse_number(text, expected):
         ("1:20", "2:40", False),
         ("9:05", "1.8", False),  # a time is never a number
         ("9:05", "9:5", None),  # against a ratio: the full checker (math-verify's ratio) decides
+        # a part that certainly differs decides a tuple, an interval or a matrix (else the full checker does)
+        ("( 3, \\frac{\\pi}{2} )", "( 4, \\frac{\\pi}{2} )", False),
+        ("( 3, \\frac{\\pi}{2} )", "( 3, \\frac{\\pi}{3} )", False),
+        ("( 3, \\frac{\\pi}{2} )", "( 3, \\pi/2 )", None),
+        ("(2,\\infty)", "(3,\\infty)", False),
+        ("(2,\\infty)", "(2,\\infty]", None),  # other brackets with a non-number: the full checker decides
+        ("(-\\sqrt{3}, \\sqrt{3})", "(-\\sqrt{4}, \\sqrt{3})", False),
+        ("(0,9) \\cup (9,36)", "(1,9) \\cup (9,36)", None),  # a union, not one bracketed value
+        ("\\begin{pmatrix} -1/3 \\\\ 2/3 \\end{pmatrix}", "\\begin{pmatrix} -2/3 \\\\ 2/3 \\end{pmatrix}", False),
+        (
+            "\\begin{pmatrix} -1 & 0 \\\\ 0 & -1 \\end{pmatrix}",
+            "\\begin{pmatrix} -1 & 0 \\\\ 0 & -2 \\end{pmatrix}",
+            False,
+        ),
+        ("\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}", "\\begin{pmatrix} 1 & 2 \\end{pmatrix}", None),  # another shape
+        ("\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}", "\\begin{pmatrix} 1 \\\\ \\frac{4}{2} \\end{pmatrix}", None),
+        ("3\\sqrt{13}", "4\\sqrt{13}", False),  # different values at a sample point (evaluate.py)
+        ("6 - 5i", "7 - 5i", False),
         ("\\pi", "3.14", None),
     ],
 )
