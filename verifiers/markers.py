@@ -35,15 +35,19 @@ _FINAL_RE = re.compile(
 _ANSWER_RE = re.compile(r"\banswer\s*(?:is\b|:)[ \t]*:?[ \t]*(?:\*\*)?[ \t]*([^\n]*)", re.IGNORECASE)
 _ANSWER_MATH_RE = re.compile(r"\banswer\b[ \t:]*(?=\$|\\[(\[])", re.IGNORECASE)
 _CLAUSE_END_RE = re.compile(r"\.(?:\s|$)|\bI hope\b|<\|")
-_TEXT_RE = re.compile(r"\\(?:text\w*|mbox|mathrm)\s*\{[^{}]*\}")
+#: Command arguments that are names, not prose: ``\\text{}``, fonts, ``\\begin{pmatrix}``, ``\\operatorname{lcm}``.
+_TEXT_RE = re.compile(r"\\(?:text\w*|mbox|math[a-z]+|boldsymbol|operatorname|begin|end)\s*\{[^{}]*\}")
 _WORD_RE = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}")
 _CONNECTIVES = frozenset({"and", "or"})
 _HEDGE_RE = re.compile(r"(?<![A-Za-z\\])or(?![A-Za-z])")
-_QUOTES_RE = re.compile(r"^(?:\\?[\"'“”*:]|\s)+|(?:\\?[\"'“”*]|\s)+$")
+#: Quotes and bold around a clause; a single quote only in pairs (``'yes'``), as a lone ``'`` is a prime (``g'``).
+_QUOTES_RE = re.compile(r"^(?:\\?[\"“”*:]|\s)+|(?:\\?[\"“”*]|\s)+$")
+_SINGLE_QUOTED_RE = re.compile(r"[‘'](.+)[’']", re.DOTALL)
 _COPULA_RE = re.compile(r"\b(?:is|are|was|equals|be)\b|=")
 _DELIMITER_RE = re.compile(r"\$|\\[()\[\]]")
 _BOX_RE = re.compile(r"\\(?:boxed|fbox)")
-_ANSWER_CHAR_RE = re.compile(r"[\d\\]")
+#: A bare answer holds a digit, a command or a mark of notation (``g'``, ``x+y``), or is one letter (``C``).
+_ANSWER_CHAR_RE = re.compile(r"[\d\\'^_=+*/<>|-]")
 _LETTER_RE = re.compile(r"\(?[A-Za-z]\)?\.?")
 
 
@@ -106,11 +110,17 @@ def _unwrap_math(answer: str) -> str:
     return answer[width:-width].strip()
 
 
+def _unquote(text: str) -> str:
+    text = _QUOTES_RE.sub("", text)
+    quoted = _SINGLE_QUOTED_RE.fullmatch(text)
+    return quoted.group(1).strip() if quoted else text
+
+
 def _clause(raw: str) -> str:
     """The text after an answer marker up to its first full stop outside math, quotes and bold removed."""
     raw = raw[:MAX_CLAUSE_CHARS]
     end = _CLAUSE_END_RE.search(_outside_math(raw))
-    return _QUOTES_RE.sub("", raw[: end.start()] if end else raw)
+    return _unquote(raw[: end.start()] if end else raw)
 
 
 def answer_clause(raw: str) -> str | None:
@@ -127,7 +137,7 @@ def _reduce(clause: str) -> str | None:
     plain = _outside_math(clause)
     copulas = list(_COPULA_RE.finditer(plain))
     if copulas:
-        rest = _QUOTES_RE.sub("", clause[copulas[-1].end() :])
+        rest = _unquote(clause[copulas[-1].end() :])
         if rest and not is_prose(rest):
             return _unwrap_math(rest)  # "The final answer is $12$ and $13$"
     tokens = _tokens(clause, plain, copulas[-1].end() if copulas else 0) or _tokens(clause, plain, 0)

@@ -35,7 +35,7 @@ _STARTUP_HINT = (
     'call under `if __name__ == "__main__":` (workers are started with forkserver/spawn, which re-import '
     "the main module)."
 )
-_PRELOAD = ["hicra.verifiers.equivalence"]
+_PRELOAD = ["hicra.verifiers.warm"]  # imports the checker and warms its parser caches
 
 
 def default_workers() -> int:

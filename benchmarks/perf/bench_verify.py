@@ -8,6 +8,10 @@ wrong answer (one digit changed, or n+1). Times ``verify_batch(..., workers=2)``
 against ``math_verify.verify(parse(f"${gold}$"), parse(response))`` in a loop (gold parsed as LaTeX), and
 lists every pair where the verdicts differ, with a category. Math-Verify's own test suite (the field's answer
 conventions) is scored by :mod:`.bench_mathverify_suite`.
+
+A second set times the case where half the answers are wrong (early training): 1,000 MATH-500 pairs, each gold
+boxed once as it is and once with its first digit changed (``+ 1`` appended for the 11 golds without a digit);
+its figures are under ``half_wrong`` in ``results.json``.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from pathlib import Path
 from hicra.verifiers import verify_batch
 from hicra.verifiers.api import get_pool
 from hicra.verifiers.fastpath import parse_number
+from hicra.verifiers.gold import read_gold
 from hicra.verifiers.normalize import normalize_answer
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -71,6 +76,60 @@ def build_pairs(data_dir: Path) -> list[Pair]:
             if wrong is not None:
                 pairs.append(Pair(source, "wrong", gold, f"Thus the result is $\\boxed{{{wrong}}}$."))
     return pairs
+
+
+def build_half_wrong(data_dir: Path) -> list[Pair]:
+    """1,000 MATH-500 pairs: each gold once right and once wrong (a digit changed; ``+ 1`` without a digit)."""
+    pairs: list[Pair] = []
+    for line in (data_dir / "math500.jsonl").open(encoding="utf-8"):
+        gold = str(json.loads(line)["answer"]).strip()
+        wrong = _perturb(gold) or f"{gold} + 1"
+        pairs.append(Pair("math500", "correct", gold, f"Let me work it out.\nThe answer is $\\boxed{{{gold}}}$."))
+        pairs.append(Pair("math500", "wrong", gold, f"Thus the result is $\\boxed{{{wrong}}}$."))
+    return pairs
+
+
+def half_wrong_results(pairs: list[Pair], theirs: list[bool], ours: list, t_mv: float, t_ours: float) -> dict:
+    """Speed-up and agreement on the half-wrong set (the disagreements listed as in the main report)."""
+    return {
+        "pairs": len(pairs),
+        "kinds": dict(Counter(p.kind for p in pairs)),
+        "math_verify_loop_s": t_mv,
+        "hicra_verify_batch_s": t_ours,
+        "speedup": t_mv / t_ours,
+        "agreement": sum(m == v.correct for m, v in zip(theirs, ours)) / len(pairs),
+        "hicra_reasons": dict(Counter(v.reason for v in ours)),
+        "hicra_correct_by_kind": {
+            k: sum(v.correct for p, v in zip(pairs, ours) if p.kind == k) for k in ("correct", "wrong")
+        },
+        "math_verify_correct_by_kind": {
+            k: sum(m for p, m in zip(pairs, theirs) if p.kind == k) for k in ("correct", "wrong")
+        },
+        "disagreements": [
+            {**asdict(p), "math_verify": m, "hicra": v.correct, "hicra_reason": v.reason, "extracted": v.extracted}
+            for p, m, v in zip(pairs, theirs, ours)
+            if m != v.correct
+        ],
+    }
+
+
+def half_wrong_markdown(half: dict) -> str:
+    lines = [
+        "",
+        "## Half the answers wrong (1,000 MATH-500 pairs: each gold right once, a digit changed once)",
+        "",
+        f"- math-verify loop: {half['math_verify_loop_s']:.2f} s; "
+        f"hicra verify_batch: {half['hicra_verify_batch_s']:.2f} s (fresh pool and caches)",
+        f"- speed-up: **{half['speedup']:.1f}x**; verdict agreement: **{100 * half['agreement']:.2f}%**",
+        f"- judged correct by kind: hicra {half['hicra_correct_by_kind']}, "
+        f"math-verify {half['math_verify_correct_by_kind']}",
+    ]
+    for d in half["disagreements"]:
+        lines.append(
+            f"- differs: {d['kind']} `{d['gold']}` / `{d['response']}`: math-verify {d['math_verify']}, "
+            f"hicra {d['hicra']} ({d['hicra_reason']})"
+        )
+    return "\n".join(lines) + "\n"
 
 
 def run_math_verify(pairs: list[Pair]) -> tuple[list[bool], float]:
@@ -182,6 +241,14 @@ def main(argv: list[str] | None = None) -> dict:
     ours, t_ours, startup = run_hicra(pairs, args.workers, args.timeout_s)
     theirs, t_mv = run_math_verify(pairs)
     results, markdown = report(pairs, theirs, ours, t_mv, t_ours, startup)
+    if args.limit is None:
+        half = build_half_wrong(args.data_dir)
+        get_pool(args.workers).close()  # cold caches: the golds were read (and cached) by the main set
+        read_gold.cache_clear()
+        half_ours, half_t_ours, _ = run_hicra(half, args.workers, args.timeout_s)
+        half_theirs, half_t_mv = run_math_verify(half)
+        results["half_wrong"] = half_wrong_results(half, half_theirs, half_ours, half_t_mv, half_t_ours)
+        markdown += half_wrong_markdown(results["half_wrong"])
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
     (args.out / "report.md").write_text(markdown, encoding="utf-8")

@@ -439,3 +439,14 @@ def test_trl_float32_engine_wraps_llm_only_while_active(monkeypatch):
     assert target.LLM is llm
     with float32_engine(False):
         assert target.LLM is llm
+
+
+def test_half_wrong_set_is_each_math500_gold_right_once_and_wrong_once(shared_data):
+    from hicra.benchmarks.perf.bench_verify import build_half_wrong
+
+    pairs = build_half_wrong(shared_data)
+    assert len(pairs) == 1000
+    assert [p.kind for p in pairs[:4]] == ["correct", "wrong", "correct", "wrong"]
+    for right, wrong in zip(pairs[::2], pairs[1::2]):
+        assert right.gold == wrong.gold and f"\\boxed{{{right.gold}}}" in right.response
+        assert f"\\boxed{{{right.gold}}}" not in wrong.response

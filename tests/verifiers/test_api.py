@@ -328,3 +328,175 @@ def test_bad_arguments_are_clear_errors(kwargs, error, message):
 def test_numeric_golds_are_accepted():
     assert verify("#### 18", 18).correct
     assert verify("\\boxed{2.5}", 2.5).correct
+
+
+# Notation (issue 19): each class right and wrong. (gold, response, expected correct)
+NOTATION_TABLE = [
+    # primes are part of the answer, however written (this was a false positive: the mark was dropped)
+    ("g(t)", "\\boxed{g'(t)}", False),
+    ("h", "\\boxed{h''}", False),
+    ("h", "\\boxed{h^{\\prime}}", False),
+    ("h", "\\boxed{h^\\prime}", False),
+    ("g'(t)", "\\boxed{g(t)}", False),
+    ("A'", "\\boxed{A}", False),
+    ("f'(x)", "\\boxed{f''(x)}", False),
+    ("h'", "\\boxed{h^{\\prime}}", True),
+    ("h''", "\\boxed{h^{\\prime\\prime}}", True),
+    ("f'(x)", "\\boxed{f^\\prime(x)}", True),
+    ("A'B'", "\\boxed{A'B'}", True),
+    ("2x+1", "\\boxed{2x+1'}", False),  # a prime after a number: only the same spelling matches
+    ("h", "The answer is h'", False),  # an answer line keeps its prime (a lone ' is not a quote)
+    ("h'", "The answer is h'", True),
+    ("\\text{yes}", "The answer is 'yes'", True),  # paired quotes are still quotes
+    # other marks stay too
+    ("x", "\\boxed{\\bar{x}}", False),
+    ("x", "\\boxed{\\hat{x}}", False),
+    ("v", "\\boxed{\\vec{v}}", False),
+    ("x", "\\boxed{\\dot{x}}", False),
+    ("x", "\\boxed{x_1}", False),
+    ("x", "\\boxed{x^*}", False),
+    ("\\hat{x}", "\\boxed{\\mathbf{\\hat{x}}}", True),
+    ("0.3", "\\boxed{0.\\overline{3}}", False),
+    ("3", "\\boxed{\\bar{3}}", False),
+    ("f(x)", "\\boxed{f^{-1}(x)}", False),
+    ("\\overline{z}", "\\boxed{z}", False),
+    # the case of a letter is part of it (math-verify ignores it)
+    ("x", "\\boxed{X}", False),
+    ("a", "\\boxed{A}", False),
+    ("e", "\\boxed{E}", False),
+    ("\\pi", "\\boxed{\\Pi}", False),
+    ("x + X", "\\boxed{2x}", False),
+    ("\\text{Evelyn}", "\\boxed{Evelyn}", True),
+    ("e", "\\boxed{2.718282}", True),
+    ("\\mathrm{e}", "\\boxed{e}", True),
+    # a numeral's base may be omitted, but two bases are two numbers
+    ("4210_{5}", "\\boxed{4210}", True),
+    ("4210", "\\boxed{4210_5}", True),
+    ("4210_{5}", "\\boxed{4210_{6}}", False),
+    ("4210_{5}", "\\boxed{4211_{5}}", False),
+    ("555", "\\boxed{4210_{5}}", False),
+    # fonts are presentation, except blackboard bold (a number set)
+    ("A", "\\boxed{\\mathcal{A}}", True),
+    ("A", "\\boxed{\\mathscr{A}}", True),
+    ("A", "\\boxed{\\mathfrak{A}}", True),
+    ("x", "\\boxed{\\boldsymbol{x}}", True),
+    ("\\text{yes}", "\\boxed{\\textbf{yes}}", True),
+    ("A", "\\boxed{\\mathcal{B}}", False),
+    ("\\mathbb{R}", "\\boxed{\\mathbb R}", True),
+    ("\\mathbb{R}", "\\boxed{ℝ}", True),
+    ("\\mathbb{R}", "\\boxed{(-\\infty, \\infty)}", True),
+    ("\\mathbb{R}", "\\boxed{R}", False),
+    ("R", "\\boxed{\\mathbb{R}}", False),
+    # complex numbers: i is the imaginary unit where it is the only letter
+    ("2i", "\\boxed{(1+i)^2}", True),
+    ("-2i", "\\boxed{(1+i)^2}", False),
+    ("\\frac{1}{2}+\\frac{1}{2}i", "\\boxed{\\frac{1}{1-i}}", True),
+    ("\\frac{1}{2}-\\frac{1}{2}i", "\\boxed{\\frac{1}{1-i}}", False),
+    ("-1", "\\boxed{i^2}", True),
+    ("1", "\\boxed{i^2}", False),
+    ("6 - 5i", "\\boxed{-5i + 6}", True),
+    ("6 - 5i", "\\boxed{6 + 5i}", False),
+    # trigonometric values in degrees, and identities
+    ("\\frac{\\sqrt{3}}{2}", "\\boxed{\\sin 60^\\circ}", True),
+    ("\\frac{1}{2}", "\\boxed{\\sin 60^\\circ}", False),
+    ("1", "\\boxed{\\tan 45^\\circ}", True),
+    ("1", "\\boxed{\\tan 45}", False),  # 45 radians
+    ("\\frac{1}{2}", "\\boxed{\\cos(60°)}", True),
+    ("\\sin 60^\\circ", "\\boxed{\\frac{\\sqrt{3}}{2}}", True),
+    ("\\sin(\\frac{\\pi}{2} - \\theta)", "\\boxed{\\cos\\theta}", True),
+    ("\\sin\\theta", "\\boxed{\\cos\\theta}", False),
+    ("1", "\\boxed{\\sin^2 x + \\cos^2 x}", True),
+    ("90^\\circ", "\\boxed{90}", True),  # without a trigonometric function a degree sign is a unit
+    # a choice letter with its option text
+    ("B", "\\boxed{(B)\\ 12}", True),
+    ("B", "\\boxed{B. 12}", True),
+    ("B", "\\boxed{\\textbf{(B)}\\ 12}", True),
+    ("12", "\\boxed{(B)\\ 12}", True),
+    ("12", "\\boxed{B. 12}", True),
+    ("\\text{(B)}", "\\boxed{(B) 12}", True),
+    ("C", "\\boxed{(B)\\ 12}", False),
+    ("13", "\\boxed{B. 12}", False),
+    ("(B) 12", "\\boxed{(C) 12}", False),
+    ("(B) 12", "\\boxed{(B) 13}", False),
+    ("A", "\\boxed{(A) and (C)}", False),
+    ("C", "\\boxed{\\text{(C)} + 1}", False),  # an expression, not a choice with option text
+    ("\\text{(E)}", "\\boxed{\\text{(E)} + 1}", False),
+    ("B", "\\boxed{(B) 12 or (C) 13}", False),
+    # bare answers: primes and matrices are read as the boxed ones are
+    ("g'", "g'", True),
+    ("g", "g'", False),
+    ("\\begin{pmatrix}1\\\\2\\end{pmatrix}", "\\begin{pmatrix}1\\\\2\\end{pmatrix}", True),
+    ("\\begin{pmatrix}1\\\\2\\end{pmatrix}", "\\begin{pmatrix}2\\\\1\\end{pmatrix}", False),
+    # a tower exponent is decided (by its spelling), not left to the deadline
+    ("(1, 5]", "\\boxed{(3^{10^{-400}}, 5]}", False),
+    ("(3^{10^{-400}}, 5]", "\\boxed{(3^{10^{-400}}, 5]}", True),
+    ("6", "\\boxed{9^{9^{9^{9^9}}}}", False),
+]
+
+
+def test_notation_table():
+    verdicts = verify_batch([r for _, r, _ in NOTATION_TABLE], [g for g, _, _ in NOTATION_TABLE], timeout_s=30)
+    wrong = [(g, r, v.reason) for (g, r, expected), v in zip(NOTATION_TABLE, verdicts) if v.correct is not expected]
+    assert wrong == []
+    assert all(v.reason in ("ok", "mismatch") for v in verdicts)  # decided, never a timeout
+
+
+# The conventions the field disagrees on (KNOWN_ISSUES.md), each both ways. (gold, response, expected correct)
+CONVENTIONS_19 = [
+    # mixed numbers: a whole number before a fraction, with \frac or with a space and a slash
+    ("3.5", "\\boxed{3\\frac{1}{2}}", True),
+    ("3.5", "\\boxed{3 1/2}", True),
+    ("\\frac{7}{2}", "\\boxed{3 \\frac12}", True),
+    ("3\\frac{1}{2}", "\\boxed{3.5}", True),
+    ("1.5", "\\boxed{3 1/2}", False),
+    ("15.5", "\\boxed{3 1/2}", False),  # digits apart are never glued into one number (31/2)
+    ("12", "\\boxed{1 2}", False),
+    ("-3.5", "\\boxed{-3\\frac{1}{2}}", True),
+    # percent: the number before the sign is the answer
+    ("25\\%", "\\boxed{25}", True),
+    ("25", "\\boxed{25\\%}", True),
+    ("25\\%", "\\boxed{\\frac14}", False),
+    ("\\frac14", "\\boxed{25\\%}", False),
+    ("0.25", "\\boxed{25\\%}", False),
+    # units: a unit on one side only is ignored
+    ("7", "\\boxed{7\\text{ m}}", True),
+    ("7\\text{ m}", "\\boxed{7}", True),
+    ("7", "\\boxed{7\\text{m}}", True),
+    ("7", "\\boxed{7\\,\\mathrm{m}}", True),
+    ("7", "\\boxed{8\\text{ m}}", False),
+    ("7\\text{ m}", "\\boxed{8}", False),
+    # times of day: seconds :00 optional; AM/PM on a 24-hour clock; H:MM against H:MM is a time
+    ("9:05", "\\boxed{9:05:00}", True),
+    ("9:05:00", "\\boxed{9:05}", True),
+    ("21:05", "\\boxed{9:05 PM}", True),
+    ("21:05", "\\boxed{9:05 \\text{ p.m.}}", True),
+    ("9:05 \\text{ PM}", "\\boxed{21:05}", True),
+    ("9:05", "\\boxed{9:05 AM}", True),
+    ("9:05", "\\boxed{9:05 PM}", False),
+    ("21:05", "\\boxed{9:05}", False),
+    ("9:05", "\\boxed{9:06}", False),
+    ("1:20", "\\boxed{2:40}", False),  # two times, not two ratios
+    ("9:05", "\\boxed{1.8}", False),
+    # a decimal approximation of an exact value: it must agree to 6 decimal places
+    ("\\sqrt{5}", "\\boxed{2.236068}", True),
+    ("\\sqrt{5}", "\\boxed{2.236}", False),
+    ("\\sqrt{5}", "\\boxed{2.24}", False),
+    ("\\frac{1}{3}", "\\boxed{0.333333}", True),
+    ("\\frac{1}{3}", "\\boxed{0.333}", False),
+    ("2.236", "\\boxed{\\sqrt{5}}", False),
+    # order: a bare list is unordered (solutions), brackets are ordered, repeated items count
+    ("7, 3, -1", "\\boxed{3, -1, 7}", True),
+    ("(7, 3, -1)", "\\boxed{(3, -1, 7)}", False),
+    ("\\{7, 3, -1\\}", "\\boxed{\\{3, -1, 7\\}}", True),
+    ("1, 1, 2", "\\boxed{1, 2, 2}", False),
+    ("1, 2", "\\boxed{1, 2, 2}", False),
+    ("\\sqrt{2}, \\sqrt{2}, 1", "\\boxed{1, \\sqrt{2}, \\sqrt{2}}", True),
+    ("\\sqrt{2}, \\sqrt{2}, 1", "\\boxed{1, 1, \\sqrt{2}}", False),
+    ("x, x, y", "\\boxed{x, y, y}", False),
+]
+
+
+def test_conventions_of_issue_19():
+    verdicts = verify_batch([r for _, r, _ in CONVENTIONS_19], [g for g, _, _ in CONVENTIONS_19], timeout_s=30)
+    wrong = [(g, r, v.reason) for (g, r, expected), v in zip(CONVENTIONS_19, verdicts) if v.correct is not expected]
+    assert wrong == []

@@ -10,7 +10,7 @@ from math_verify import parse as mv_parse
 from math_verify import verify as mv_verify
 
 from hicra.verifiers import verify_batch
-from hicra.verifiers.equivalence import equivalent, exact_values_agree, judge, parse_gold, parse_latex
+from hicra.verifiers.equivalence import equivalent, exact_values_agree, judge, name_primes, parse_gold, parse_latex
 from hicra.verifiers.fastpath import parse_number
 from hicra.verifiers.normalize import normalize_answer
 
@@ -38,10 +38,46 @@ from .known_issues import KNOWN_ISSUES
         ("1", "\\frac{1}{0}", False),
         ("42", "42 or 43", False),
         ("42", "42, 43", False),
+        ("g(t)", "g'(t)", False),  # primes are kept
+        ("g'(t)", "g^{\\prime}(t)", True),
+        ("x_1'", "x_1", False),
+        ("x'+y'", "y'+x'", True),
+        ("(x', y')", "(y', x')", False),
+        ("2i", "(1+i)^2", True),  # i is the imaginary unit when it is the only letter
+        ("2i", "(1-i)^2", False),
+        ("1+i, 1-i", "1-i, 1+i", True),
+        ("i + x", "x + i", True),  # with another letter, i is a variable
+        ("(1, 5]", "(3^{10^{-400}}, 5]", False),  # too costly: decided by spelling
+        ("(1, 5]", "(1, 5]", True),
+        ("1, 1, 2", "1, 2, 2", False),  # a list of solutions is a multiset
+        ("x, x, y", "x, y, y", False),
+        ("x, x, y", "y, x, x", True),
+        ("\\frac{\\pi^2}{8}", "\\frac{\\pi^3}{8}", False),
+        ("x^5 - x^4 + x^3 - x^2 + x - 1", "x^6 - x^4 + x^3 - x^2 + x - 1", False),
+        ("x^5 - x^4 + x^3 - x^2 + x - 1", "(x-1)(x^4+x^2+1)", True),
+        ("B", "(B) 12", True),  # option text, in the worker too
+        ("\\frac{1}{2}", "(B) \\sin(\\frac{30\\pi}{180})", True),
+        ("\\frac{1}{2}", "(B) \\sin(\\frac{60\\pi}{180})", False),
     ],
 )
 def test_equivalent(gold, answer, expected):
     assert equivalent(normalize_answer(gold), normalize_answer(answer)) is expected
+
+
+@pytest.mark.parametrize(
+    ("latex", "named"),
+    [
+        ("g'(t)", "g_{\\prime}(t)"),
+        ("h''", "h_{\\prime\\prime}"),
+        ("x_1'", "x_{1\\prime}"),
+        ("x_{ab}'", "x_{ab\\prime}"),
+        ("A'B'", "A_{\\prime}B_{\\prime}"),
+        ("(2x+1)'", None),  # a prime after a bracket: no symbol to name
+        ("5'", None),
+    ],
+)
+def test_name_primes(latex, named):
+    assert name_primes(latex) == named
 
 
 def test_judge_needs_every_answer_equivalent():

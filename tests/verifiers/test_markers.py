@@ -26,6 +26,11 @@ def test_math_spans_pair_delimiters_in_one_pass():
         ('The final answer is \\"$12 $ and $13 $\\". I hope it is correct.', "$12 $ and $13 $"),
         ("The answer is $(7, 6)$.", "(7, 6)"),
         ("42 or 43", "42 or 43"),  # a hedge is kept whole (the caller rejects it)
+        ("g'", "g'"),  # a lone ' is a prime, not a closing quote
+        ("$h''$.", "h''"),
+        ("'yes'", "yes"),  # paired quotes are quotes
+        ("“yes”", "yes"),
+        ("\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}", "\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}"),
         ("\\text{Evelyn}", "\\text{Evelyn}"),
         ("**", None),
         ("", None),
@@ -81,7 +86,14 @@ def test_answer_statements(text, answers):
         ("C", "C"),
         ("(B)", "(B)"),
         ("$\\text{The midpoints form a regular hexagon}$", "\\text{The midpoints form a regular hexagon}"),
+        ("g'", "g'"),  # a prime is notation: the same answer boxed is read
+        ("f''(x)", "f''(x)"),
+        ("x+y", "x+y"),
+        ("\\begin{pmatrix}1\\\\2\\end{pmatrix}", "\\begin{pmatrix}1\\\\2\\end{pmatrix}"),
+        ("$\\begin{bmatrix} a & b \\end{bmatrix}$", "\\begin{bmatrix} a & b \\end{bmatrix}"),
+        ("\\mathcal{A}", "\\mathcal{A}"),
         ("nothing", None),  # one word, no digit or command: not an answer
+        ("I don't know", None),  # prose, even with a quote mark
         ("no idea", None),  # prose
         ("the number is 10", None),
         ("\\boxed{", None),  # a failed box is no answer

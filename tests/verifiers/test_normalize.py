@@ -56,6 +56,22 @@ from hicra.verifiers.normalize import canonical_key, is_bare_list, normalize_ans
         ("3\\,000", "3000"),  # a thin space between digit groups separates thousands
         ("11,\\! 111,\\! 111,\\! 100", "11111111100"),
         ("\\$32,\\!348", "32348"),
+        # issue 19: notation
+        ("g^{\\prime}(t)", "g'(t)"),  # primes kept, one spelling
+        ("\\mathcal{A}", "A"),  # fonts stripped
+        ("\\boldsymbol{x}", "x"),
+        ("\\mathbb{R}", "\\mathbb{R}"),  # blackboard bold kept
+        ("\\sin 60^\\circ", "\\sin (\\frac{60\\pi}{180})"),  # degrees in a trigonometric function
+        ("(B)\\ 12", "(B) 12"),  # a choice letter with its option text
+        ("B. 12", "(B) 12"),
+        ("\\textbf{(B)}\\ 12", "(B) 12"),
+        ("\\text{(B) } x = 5", "(B) 5"),  # the option text is normalised
+        ("a", "a"),  # a bare lower-case letter is a variable, not choice A
+        ("(a)", "A"),
+        ("3 1/2", "3\\frac{1}{2}"),  # a mixed number
+        ("9:05 PM", "21:05"),  # a time of day on a 24-hour clock
+        ("9:05:00", "9:05"),
+        ("7\\text{m}", "7"),  # a glued unit is a unit
     ],
 )
 def test_normalize_answer(raw, expected):
@@ -86,6 +102,7 @@ def test_keep_equation_leaves_assignments_whole():
 def test_canonical_key_drops_whitespace_only():
     assert canonical_key("p - q") == canonical_key("p-q") == "p-q"
     assert canonical_key("p + q") != canonical_key("p-q")
+    assert canonical_key("1 2") == "1 2" != canonical_key("12")  # digits apart stay apart
 
 
 @pytest.mark.parametrize(
