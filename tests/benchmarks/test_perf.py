@@ -63,7 +63,9 @@ def test_hicra_bench_prints_one_line_and_exits_2_for_an_unknown_name(tmp_path, c
 
 
 def test_select_all_keeps_registry_order_and_lists_drop_duplicates():
-    assert select(["all"]) == list(BENCHMARKS) == ["overhead", "mask", "memory", "trl", "verify", "mathverify"]
+    assert (
+        select(["all"]) == list(BENCHMARKS) == ["overhead", "mask", "memory", "trl", "verify", "mathverify", "hf_env"]
+    )
     assert select(["mask", "overhead", "mask"]) == ["mask", "overhead"]
 
 
