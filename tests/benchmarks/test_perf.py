@@ -441,3 +441,30 @@ def test_trl_float32_engine_wraps_llm_only_while_active(monkeypatch):
     assert target.LLM is llm
     with float32_engine(False):
         assert target.LLM is llm
+
+
+def test_trl_phases_map_both_sides_onto_the_same_phases_by_hand():
+    from hicra.benchmarks.perf.trl_report import ours_phases, trl_phases
+
+    ours = ours_phases({"wall_s": 1.0, "generate_s": 0.4, "verify_s": 0.05, "logprobs_and_mask_s": 0.1,
+                        "update_s": 0.3, "weight_push_s": 0.02})  # fmt: skip
+    assert ours == pytest.approx({"generate_s": 0.4, "reward_s": 0.05, "scoring_s": 0.1, "update_s": 0.3,
+                                  "weight_push_s": 0.02, "other_s": 0.13, "wall_s": 1.0})  # fmt: skip
+    # TRL: rollout 1.2 s holds generate 0.9 s (of which weight sync 0.1 s) and reward 0.2 s; the rest is scoring
+    trl = trl_phases({"wall_s": 2.0, "rollout_s": 1.2, "generate_s": 0.9, "weight_sync_s": 0.1, "reward_fn_s": 0.2})
+    assert trl == pytest.approx({"generate_s": 0.8, "reward_s": 0.2, "scoring_s": 0.1, "update_s": 0.8,
+                                 "weight_push_s": 0.1, "other_s": 0.0, "wall_s": 2.0})  # fmt: skip
+    assert trl_phases({"wall_s": 1.0, "rollout_s": 0.5, "generate_s": 0.4, "reward_fn_s": 0.05})["weight_push_s"] == 0
+
+
+def test_trl_report_phase_table_has_one_row_per_side_with_each_phase():
+    from hicra.benchmarks.perf.trl_report import PHASES, markdown
+
+    md = markdown(hand_made_trl_results())
+    header = "| comparison | trainer | " + " | ".join(title for _, title in PHASES) + " |"
+    assert header in md
+    # hicra (vllm): generate 0.11, verify 0.0021, scoring 0.00074, update 0.17, push 0.0093, other 0.3 - sum, step 0.3
+    assert "| vllm-vs-trl-hf | hicra (vllm) | 0.11 | 0.0021 | 0.00074 | 0.17 | 0.0093 | 0.00786 | 0.3 |" in md
+    assert "| vllm-vs-trl-hf | TRL (hf) | 0.14 | 0.0517 |" in md  # generate 0.152 - sync 0.0121; reward 0.0517
+    assert md.index(header) < md.index("## TRL's own vLLM mode")  # in the summary, before the sections
+    assert "trl-vllm-as-shipped |" not in md.split(header)[1].split("\n\n")[0]  # no row for a side that never ran
