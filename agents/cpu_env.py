@@ -114,15 +114,16 @@ def check_cpu_env(device_type: str = "cpu") -> list[str]:
 
 
 def prefer_passive_openmp() -> bool:
-    """Set ``OMP_WAIT_POLICY=PASSIVE`` unless the user set it; True when set now, False when set already.
+    """Set ``OMP_WAIT_POLICY=PASSIVE`` unless the user set it; True when it was set now.
 
     It only works before torch is imported (libgomp reads it when it loads): call it first thing in an entry
-    point. Raises ``RuntimeError`` when torch is already imported and the variable is unset, since setting it then
-    would silently do nothing.
+    point. When torch is already imported it changes nothing (setting it then would mislead) and returns False,
+    as it does when the user chose a policy.
     """
     if "OMP_WAIT_POLICY" in os.environ:
         return False
     if "torch" in sys.modules:
-        raise RuntimeError(f"OMP_WAIT_POLICY: expected it set before torch is imported, got torch imported; {REMEDY}")
+        log.debug("OMP_WAIT_POLICY left unset: torch is already imported, so it would have no effect")
+        return False
     os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
     return True

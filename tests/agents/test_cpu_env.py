@@ -75,5 +75,5 @@ def test_prefer_passive_openmp_before_and_after_torch():
     code = f"import os; {imp}; print(p(), os.environ['OMP_WAIT_POLICY'])"
     assert _fresh(code) == "True PASSIVE"
     assert _fresh(code, OMP_WAIT_POLICY="ACTIVE") == "False ACTIVE"  # the user's choice wins
-    late = f"import torch; {imp}\ntry: p()\nexcept RuntimeError as e: print(e)"
-    assert "expected it set before torch is imported" in _fresh(late)
+    late = f"import os, torch; {imp}; print(p(), os.environ.get('OMP_WAIT_POLICY'))"
+    assert _fresh(late) == "False None"  # too late to matter: left alone
