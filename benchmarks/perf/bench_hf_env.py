@@ -94,7 +94,10 @@ def markdown(results: dict) -> str:
         lines.append(f"- **{name}** (`{info['python']}`): {info.get('describe', 'did not run')}")
     for name, error in results.get("errors", {}).items():
         lines.append(f"- **{name}** failed: `{error}`")
-    lines += ["", f"Load average at the start: {results['load_before']}, at the end: {results['load_after']}."]
+    lines += [
+        "",
+        f"1-minute load average at the start: {results['load_before']:.2f}, at the end: {results['load_after']:.2f}.",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -108,8 +111,8 @@ def environments(named: list[str] | None) -> dict[str, str]:
         return {name: path for name, path in pairs}
     found = {"current": sys.executable}
     root = Path(__file__).resolve().parents[2]
-    for python in sorted(root.glob(".venv*/bin/python")):
-        if Path(python).resolve() != Path(sys.executable).resolve() and python.parent.parent != Path(sys.prefix):
+    for python in sorted(root.glob(".venv*/bin/python")):  # a venv's python is a link to the same base python:
+        if python.parent.parent.resolve() != Path(sys.prefix).resolve():  # tell them apart by their prefix
             found[python.parent.parent.name] = str(python)
     return found
 

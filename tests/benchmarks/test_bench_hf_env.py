@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import sys
 
 import pytest
 
@@ -106,9 +107,19 @@ def test_environments_parse_names_and_default_to_this_interpreter():
     assert bench.environments(["x=/p/python", "y=/q=r"]) == {"x": "/p/python", "y": "/q=r"}
     with pytest.raises(ValueError, match="expected name=path, got 'nopath'"):
         bench.environments(["nopath"])
-    import sys
 
     assert bench.environments(None)["current"] == sys.executable
+
+
+def test_environments_find_each_venv_beside_the_repository_but_not_this_one(tmp_path, monkeypatch):
+    root = tmp_path / "repo"
+    for venv in (".venv", ".venv-vllm"):
+        (root / venv / "bin").mkdir(parents=True)
+        (root / venv / "bin" / "python").symlink_to(sys.executable)  # venvs link to one base interpreter
+    monkeypatch.setattr(bench, "__file__", str(root / "benchmarks" / "perf" / "bench_hf_env.py"))
+    monkeypatch.setattr(sys, "prefix", str(root / ".venv"))
+    found = bench.environments(None)
+    assert found == {"current": sys.executable, ".venv-vllm": str(root / ".venv-vllm" / "bin" / "python")}
 
 
 def test_registered_with_hicra_bench(tmp_path):
