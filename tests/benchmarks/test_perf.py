@@ -468,3 +468,12 @@ def test_trl_report_phase_table_has_one_row_per_side_with_each_phase():
     assert "| vllm-vs-trl-hf | TRL (hf) | 0.14 | 0.0517 |" in md  # generate 0.152 - sync 0.0121; reward 0.0517
     assert md.index(header) < md.index("## TRL's own vLLM mode")  # in the summary, before the sections
     assert "trl-vllm-as-shipped |" not in md.split(header)[1].split("\n\n")[0]  # no row for a side that never ran
+
+
+def test_trl_comparisons_run_with_passive_openmp_unless_the_user_chose(monkeypatch):
+    from hicra.benchmarks.perf.bench_trl import _child_env
+
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    assert _child_env()["OMP_WAIT_POLICY"] == "PASSIVE"
+    monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")
+    assert _child_env()["OMP_WAIT_POLICY"] == "ACTIVE"
