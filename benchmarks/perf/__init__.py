@@ -11,6 +11,7 @@ memory     peak memory of chunked log-probs against full logits                :
 trl        steps/s vs TRL's ``GRPOTrainer``, hf + vllm engines (``bench``)     :mod:`.bench_trl`
 verify     ``verify_batch`` throughput and agreement against math-verify       :mod:`.bench_verify`
 mathverify agreement with Math-Verify's own test suite, hicra vs math-verify  :mod:`.bench_mathverify_suite`
+hf_env     hf-engine decode / forward tokens/s in each project environment       :mod:`.bench_hf_env`
 =========  ==================================================================  ==============================
 
 Each benchmark is also a script, ``python -m hicra.benchmarks.perf.bench_<name> --help``, with small defaults.
@@ -43,6 +44,7 @@ BENCHMARKS: dict[str, str] = {
     "trl": "training throughput against TRL's GRPOTrainer",
     "verify": "verify_batch throughput and agreement against math-verify",
     "mathverify": "agreement with Math-Verify's own test suite, hicra vs plain math-verify",
+    "hf_env": "hf-engine decode against forward-pass tokens/s in each project environment (issue 22)",
 }
 """Benchmark name -> what it measures; ``hicra.benchmarks.perf.bench_<name>`` runs it."""
 

@@ -94,6 +94,12 @@ def _uptime() -> str:
         return "load average " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
+def _child_env() -> dict[str, str]:
+    """This environment with ``OMP_WAIT_POLICY=PASSIVE`` unless set, as ``hicra bench`` gives it (issue 22: spinning
+    OpenMP threads made hf decoding several times slower on shared cores, in every environment)."""
+    return {**os.environ, "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "PASSIVE")}
+
+
 def run_comparison(c: Comparison, logs: Path, threads: int) -> dict:
     """``c`` in a fresh process (its output in ``logs/<name>.log``); its result with the load around it."""
     if missing := missing_packages(c):
@@ -106,7 +112,7 @@ def run_comparison(c: Comparison, logs: Path, threads: int) -> dict:
     before, start = os.getloadavg()[0], time.perf_counter()
     print(f"trl: {c.name} (log: {log}) ...", flush=True)
     with log.open("w") as f:
-        code = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT).returncode
+        code = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, env=_child_env()).returncode
     entry = json.loads(out.read_text()) if code == 0 and out.is_file() else {"comparison": asdict(c)}
     if code != 0:
         tail = log.read_text(errors="replace").strip().splitlines()[-1:] or [""]

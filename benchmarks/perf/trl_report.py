@@ -38,6 +38,39 @@ TRL_PARTS = (
 )
 
 
+PHASES = (
+    ("generate_s", "generate (s)"),
+    ("reward_s", "verify / reward (s)"),
+    ("scoring_s", "scoring (s)"),
+    ("update_s", "update (s)"),
+    ("weight_push_s", "weight push (s)"),
+    ("other_s", "other (s)"),
+    ("wall_s", "step (s)"),
+)
+"""The phases both sides share, in step order (key in a summary's ``phases``, column of :func:`phase_table`)."""
+
+
+def ours_phases(m: dict[str, float]) -> dict[str, float]:
+    """Our side's medians (:data:`OURS_PARTS` keys) -> the shared :data:`PHASES`, seconds; ``other_s`` is the rest."""
+    p = {"generate_s": m["generate_s"], "reward_s": m["verify_s"], "scoring_s": m["logprobs_and_mask_s"],
+         "update_s": m["update_s"], "weight_push_s": m["weight_push_s"]}  # fmt: skip
+    return {**p, "other_s": m["wall_s"] - sum(p.values()), "wall_s": m["wall_s"]}
+
+
+def trl_phases(m: dict[str, float]) -> dict[str, float]:
+    """TRL's medians (:data:`TRL_PARTS` keys) -> the shared :data:`PHASES`, seconds.
+
+    TRL's rollout holds its generation (which holds the weight sync), its reward function and the rest (its
+    no-grad scoring pass when one runs, padding, advantages): generate is ``generate - weight sync``, scoring is
+    ``rollout - generate - reward``, update is everything after the rollout (loss forward, backward, optimiser).
+    """
+    sync = m.get("weight_sync_s", 0.0)
+    gen, reward, rollout = m.get("generate_s", 0.0), m.get("reward_fn_s", 0.0), m.get("rollout_s", 0.0)
+    p = {"generate_s": gen - sync, "reward_s": reward, "scoring_s": rollout - gen - reward,
+         "update_s": m["wall_s"] - rollout, "weight_push_s": sync}  # fmt: skip
+    return {**p, "other_s": m["wall_s"] - sum(p.values()), "wall_s": m["wall_s"]}
+
+
 def _medians(rows: list[dict[str, float]]) -> dict[str, float]:
     keys = dict.fromkeys(k for r in rows for k in r)
     return {k: statistics.median(r.get(k, 0.0) for r in rows) for k in keys}
@@ -62,6 +95,9 @@ def summarize(pair: dict) -> dict:
     if trl_rows:
         trl = out["trl"] = _side(trl_rows, n)
         trl["backward_optimizer_other_s"] = trl["wall_s"] - trl.get("rollout_s", 0.0) - trl.get("loss_forward_s", 0.0)
+        trl["phases"] = trl_phases(trl)
+    if ours_rows:
+        out["ours"]["phases"] = ours_phases(out["ours"])
     if ours_rows and trl_rows:
         out["speedup_x"] = out["trl"]["wall_s"] / out["ours"]["wall_s"]
         out["speedup_paired_x"] = statistics.median(t["wall_s"] / o["wall_s"] for t, o in zip(trl_rows, ours_rows))
@@ -99,6 +135,18 @@ def ratio_table(comparisons: dict[str, dict]) -> str:
         rows.append([f"{name}: {_label(e)}", shape, _fmt(s["ours"]["wall_s"]), _fmt(s["trl"]["wall_s"]),
                      _fmt(s["speedup_x"]), _fmt(s["speedup_paired_x"]), _fmt(s["speedup_fastest_x"]),
                      _fmt(s["speedup_tokens_x"]), _fmt(e["before_load_1m"]), _fmt(e["after_load_1m"])])  # fmt: skip
+    return md_table(headers, rows)
+
+
+def phase_table(comparisons: dict[str, dict]) -> str:
+    """Median seconds per step in each shared phase (:data:`PHASES`), one row per side of every comparison."""
+    headers = ["comparison", "trainer", *(title for _, title in PHASES)]
+    rows = []
+    for name, e in comparisons.items():
+        for side, trainer in (("ours", "hicra"), ("trl", "TRL")):
+            phases = e.get("summary", {}).get(side, {}).get("phases")
+            if phases:
+                rows.append([name, f"{trainer} ({e['comparison'][side]})", *(_fmt(phases[k]) for k, _ in PHASES)])
     return md_table(headers, rows)
 
 
@@ -200,6 +248,8 @@ def markdown(results: dict, patches: tuple[str, ...] = ()) -> str:
              "fresh process. Responses end at EOS on both sides (hicra's trainer cannot force lengths), so "
              "generated tokens per second is reported beside steps per second.", "",
              *headline(comps), "", ratio_table(comps), "",
+             "Where each side's step goes, median seconds per step by phase (TRL's phases derived from its timed "
+             "methods: see `trl_report.trl_phases`; other = step minus the phases):", "", phase_table(comps), "",
              f"Machine load: 1-minute load average on {results['cpus']} CPUs shared with other users, before and "
              "after each comparison (columns above); `uptime` at the start: "
              f"`{results['uptime_before']}`, at the end: `{results['uptime_after']}`.", ""]  # fmt: skip

@@ -63,7 +63,9 @@ def test_hicra_bench_prints_one_line_and_exits_2_for_an_unknown_name(tmp_path, c
 
 
 def test_select_all_keeps_registry_order_and_lists_drop_duplicates():
-    assert select(["all"]) == list(BENCHMARKS) == ["overhead", "mask", "memory", "trl", "verify", "mathverify"]
+    assert (
+        select(["all"]) == list(BENCHMARKS) == ["overhead", "mask", "memory", "trl", "verify", "mathverify", "hf_env"]
+    )
     assert select(["mask", "overhead", "mask"]) == ["mask", "overhead"]
 
 
@@ -450,3 +452,39 @@ def test_half_wrong_set_is_each_math500_gold_right_once_and_wrong_once(shared_da
     for right, wrong in zip(pairs[::2], pairs[1::2]):
         assert right.gold == wrong.gold and f"\\boxed{{{right.gold}}}" in right.response
         assert f"\\boxed{{{right.gold}}}" not in wrong.response
+
+
+def test_trl_phases_map_both_sides_onto_the_same_phases_by_hand():
+    from hicra.benchmarks.perf.trl_report import ours_phases, trl_phases
+
+    ours = ours_phases({"wall_s": 1.0, "generate_s": 0.4, "verify_s": 0.05, "logprobs_and_mask_s": 0.1,
+                        "update_s": 0.3, "weight_push_s": 0.02})  # fmt: skip
+    assert ours == pytest.approx({"generate_s": 0.4, "reward_s": 0.05, "scoring_s": 0.1, "update_s": 0.3,
+                                  "weight_push_s": 0.02, "other_s": 0.13, "wall_s": 1.0})  # fmt: skip
+    # TRL: rollout 1.2 s holds generate 0.9 s (of which weight sync 0.1 s) and reward 0.2 s; the rest is scoring
+    trl = trl_phases({"wall_s": 2.0, "rollout_s": 1.2, "generate_s": 0.9, "weight_sync_s": 0.1, "reward_fn_s": 0.2})
+    assert trl == pytest.approx({"generate_s": 0.8, "reward_s": 0.2, "scoring_s": 0.1, "update_s": 0.8,
+                                 "weight_push_s": 0.1, "other_s": 0.0, "wall_s": 2.0})  # fmt: skip
+    assert trl_phases({"wall_s": 1.0, "rollout_s": 0.5, "generate_s": 0.4, "reward_fn_s": 0.05})["weight_push_s"] == 0
+
+
+def test_trl_report_phase_table_has_one_row_per_side_with_each_phase():
+    from hicra.benchmarks.perf.trl_report import PHASES, markdown
+
+    md = markdown(hand_made_trl_results())
+    header = "| comparison | trainer | " + " | ".join(title for _, title in PHASES) + " |"
+    assert header in md
+    # hicra (vllm): generate 0.11, verify 0.0021, scoring 0.00074, update 0.17, push 0.0093, other 0.3 - sum, step 0.3
+    assert "| vllm-vs-trl-hf | hicra (vllm) | 0.11 | 0.0021 | 0.00074 | 0.17 | 0.0093 | 0.00786 | 0.3 |" in md
+    assert "| vllm-vs-trl-hf | TRL (hf) | 0.14 | 0.0517 |" in md  # generate 0.152 - sync 0.0121; reward 0.0517
+    assert md.index(header) < md.index("## TRL's own vLLM mode")  # in the summary, before the sections
+    assert "trl-vllm-as-shipped |" not in md.split(header)[1].split("\n\n")[0]  # no row for a side that never ran
+
+
+def test_trl_comparisons_run_with_passive_openmp_unless_the_user_chose(monkeypatch):
+    from hicra.benchmarks.perf.bench_trl import _child_env
+
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    assert _child_env()["OMP_WAIT_POLICY"] == "PASSIVE"
+    monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")
+    assert _child_env()["OMP_WAIT_POLICY"] == "ACTIVE"
