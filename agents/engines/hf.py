@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 import torch
 
+from ..cpu_env import check_cpu_env
 from ..sampling import SamplingConfig, sample_tokens
 from .base import Completions, trim_at_eos
 
@@ -36,6 +37,7 @@ class HFEngine:
     def __init__(self, model, *, eos_ids: Sequence[int], pad_id: int) -> None:
         self.eos_ids, self.pad_id = sorted(set(eos_ids)), pad_id
         self.load_weights(model)
+        check_cpu_env(next(model.parameters()).device.type)  # warns once if OpenMP threads spin on a busy CPU
 
     def load_weights(self, model) -> None:
         self.model = model  # the same object the optimiser updates: nothing to copy

@@ -65,6 +65,9 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``hicra`` with ``argv`` (default ``sys.argv[1:]``); returns the exit code."""
+    from hicra.agents.cpu_env import prefer_passive_openmp
+
+    prefer_passive_openmp()  # before torch is imported: OpenMP threads that spin slow decoding on shared cores
     command, verbose = "hicra", False
     try:
         args = _parse(argv)
