@@ -30,6 +30,11 @@ class Credit:
     loss_mask: torch.Tensor | None = None
     """Bool[N, T]: the response tokens that carry policy gradient (forking tokens); None: every response token."""
 
+    def select(self, rows: torch.Tensor) -> Credit:
+        """The credit of the given rows (a mini- or micro-batch)."""
+        mask = None if self.loss_mask is None else self.loss_mask[rows]
+        return Credit(self.advantages[rows], self.amplified[rows], mask)
+
 
 class Agent:
     """GRPO's credit assignment and PPO loss; subclasses override :meth:`advantages`, :meth:`credit_mask` or a

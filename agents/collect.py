@@ -107,8 +107,12 @@ class RolloutCollector:
 
     def length_penalty(self, response_mask: torch.Tensor) -> torch.Tensor:
         """Float[N] overlong reward shaping of responses (0 when ``overlong_buffer`` is 0)."""
-        cfg, length = self.agent_config, self.config.max_new_tokens
-        return overlong_penalty(
-            response_mask.sum(dim=1).cpu(), max_length=length, buffer=buffer_tokens(cfg.overlong_buffer, length),
-            penalty=cfg.overlong_penalty,
-        )  # fmt: skip
+        return length_penalty(response_mask, self.agent_config, self.config.max_new_tokens)
+
+
+def length_penalty(response_mask: torch.Tensor, agent_config: AgentConfig, max_new_tokens: int) -> torch.Tensor:
+    """Float[N] the agent's overlong reward shaping of responses of a ``max_new_tokens`` budget (0 without it)."""
+    return overlong_penalty(
+        response_mask.sum(dim=1).cpu(), max_length=max_new_tokens,
+        buffer=buffer_tokens(agent_config.overlong_buffer, max_new_tokens), penalty=agent_config.overlong_penalty,
+    )  # fmt: skip

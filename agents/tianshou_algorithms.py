@@ -39,6 +39,7 @@ except ImportError as err:  # pragma: no cover - exercised only without the extr
 from hicra_env import group_env_fns
 
 from .base import Agent, Credit
+from .collect import length_penalty, score_tokens
 from .config import TrainConfig
 from .distributed import DistContext
 from .engines.hf import left_pad
@@ -161,18 +162,16 @@ class HicraAlgorithm(OnPolicyAlgorithm[LLMPolicy]):
         return RolloutBatch(
             input_ids=input_ids, attention_mask=attention_mask, prompt_length=prompt.shape[1],
             response_ids=response_ids, response_mask=response_mask, group_ids=groups.to(device),
-            rewards=torch.as_tensor(np.asarray(batch.rew, dtype=np.float32)),
+            rewards=torch.as_tensor(np.asarray(batch.rew, dtype=np.float32))
+            + length_penalty(response_mask, self.agent.config, self.config.max_new_tokens),
             correct=torch.as_tensor(np.asarray(batch.info.correct, dtype=bool)),
             sampler_logprobs=torch.as_tensor(batch.policy.sampler_logprobs[:, :width], dtype=torch.float32).to(device),
             planning_mask=self.grams.token_mask(llm.tokenizer, response_ids, response_mask, texts=texts),
-            texts=texts, problem_ids=tuple(problem_ids), ref_logprobs=ref,
+            texts=texts, problem_ids=tuple(problem_ids), ref_logprobs=ref, max_new_tokens=self.config.max_new_tokens,
         )  # fmt: skip
 
     def _score(self, llm: Policy, input_ids, attention_mask, prompt_length: int) -> TokenScores:
-        cfg = self.config
-        return llm.score(
-            input_ids, attention_mask, prompt_length, temperature=cfg.temperature, micro_batch_size=cfg.micro_batch_size
-        )
+        return score_tokens(llm, self.config, input_ids, attention_mask, prompt_length)
 
     def _update_with_batch(self, batch: Batch, batch_size: int | None, repeat: int) -> TrainingStats:
         """Credit, then ``repeat`` passes over the batch in mini-batches of ``batch_size`` (None: all of it)."""
@@ -193,9 +192,10 @@ class HicraAlgorithm(OnPolicyAlgorithm[LLMPolicy]):
         t0 = time.perf_counter()
         upd = self._passes(rollout, credit, batch_size or n, repeat)
         timings["update"] = time.perf_counter() - t0
+        shaping = length_penalty(rollout.response_mask, self.agent.config, self.config.max_new_tokens)
         metrics = step_metrics(
             self.step, rollout, credit, upd, self.grams, perplexity0=self.perplexity0,
-            tis_cap=self.agent.config.tis_cap, timings=timings,
+            tis_cap=self.agent.config.tis_cap, timings=timings, length_penalty=float(shaping.mean()),
         )  # fmt: skip
         self.perplexity0 = next_perplexity0(self.perplexity0, metrics)
         self.step += 1
@@ -212,7 +212,7 @@ class HicraAlgorithm(OnPolicyAlgorithm[LLMPolicy]):
         for epoch in range(repeat):
             order, loss, clip = torch.randperm(n, generator=generator), 0.0, 0.0
             for rows in order.split(batch_size):
-                mini, mini_credit = batch.select(rows), Credit(credit.advantages[rows], credit.amplified[rows])
+                mini, mini_credit = batch.select(rows), credit.select(rows)
                 scores = TokenScores(first.logprobs[rows], first.entropy[rows]) if epoch == 0 else None
                 optimizer.zero_grad(set_to_none=True)
                 mini_loss, mini_clip, finite = accumulate_gradients(
@@ -240,7 +240,17 @@ def make_algorithm(
     agent: Agent, config: TrainConfig, action_space, *, llm: Policy | None = None, grams: StrategicGrams | None = None
 ) -> HicraAlgorithm:
     """``agent`` as a tianshou algorithm over ``llm`` (default: ``config.model`` loaded on ``config.device``),
-    sampling as ``config`` says; ``action_space`` is the envs' (``envs.action_space[0]``)."""
+    sampling as ``config`` says; ``action_space`` is the envs' (``envs.action_space[0]``).
+
+    Dynamic sampling (DAPO) is refused: tianshou's ``Collector`` decides what is sampled, so groups without signal
+    cannot be replaced; ``hicra train`` does it, or set ``agent.dynamic_sampling=false``.
+    """
+    if agent.config.dynamic_sampling:
+        raise ValueError(
+            f"{agent.name}: expected dynamic_sampling=false in the tianshou path (tianshou's Collector decides what is "
+            "sampled, so groups without signal cannot be replaced), got true; use hicra train, or "
+            "make_agent(..., dynamic_sampling=False)"
+        )
     llm = llm or Policy.from_pretrained(config.model, device=config.device, dtype=config.dtype)
     sampling = SamplingConfig(
         temperature=config.temperature, top_p=config.top_p, top_k=config.top_k, max_new_tokens=config.max_new_tokens
