@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from dataclasses import dataclass
 
 import pytest
@@ -67,9 +68,12 @@ def test_wandb_offline_run_holds_the_metric_names(tmp_path, monkeypatch):
     monkeypatch.setenv("WANDB_SILENT", "true")
     with RunLog(tmp_path, "wandb", config={"train": {"seed": 7}}, name="probe") as run_log:
         run_log.log(0, {"step": 0, "reward": 0.5, "planning_ratio": 0.125, "gap": math.nan})
-    # wandb 0.31 has no Python reader of its offline files: the keys are stored as plain strings in the record log
+    # wandb 0.31 has no Python reader of its offline files: the keys are stored as plain strings in the record log,
+    # which wandb's own service process may still be writing when finish() returns (seen on a loaded machine)
     (record_file,) = (tmp_path / "wandb").glob("offline-run-*/run-*.wandb")
-    data = record_file.read_bytes()
+    deadline = time.monotonic() + 60
+    while b"train/planning_ratio" not in (data := record_file.read_bytes()) and time.monotonic() < deadline:
+        time.sleep(0.5)
     assert b"train/reward" in data and b"train/planning_ratio" in data
     assert b"train/gap" not in data and b"train/step" not in data
     assert (tmp_path / "metrics.jsonl").is_file()

@@ -32,8 +32,8 @@ class ScriptedPolicy:
         (pid,) = [pid for pid, text in self.problems.items() if text in prompt]
         return pid
 
-    def generate(self, prompts, *, num_samples, sampling, seed):
-        assert num_samples == 1 and seed is not None and sampling.temperature == 0.6
+    def generate(self, prompts, *, num_samples, sampling, seeds):
+        assert num_samples == 1 and len(seeds) == len(prompts) and sampling.temperature == 0.6
         ids = [self._problem_id(p) for p in prompts]
         self.batches.append(ids)
         texts = []
@@ -278,7 +278,7 @@ def test_eval_goes_through_a_users_wrapper(eval_data, scripted, tmp_path, monkey
 
 def test_data_parallel_workers_write_every_sample_once(eval_data, tmp_path):
     """Two worker processes, each with its own tiny policy, share the batches; the parent alone writes records,
-    and each batch is seeded by its first key, so the samples are the ones a single process draws."""
+    and each sample is seeded by its own key, so the samples are the ones a single process draws."""
     config = replace(_config(eval_data, tmp_path / "dp", model="tiny"), data_parallel_size=2, batch_size=2)
     (summary,) = run_eval(config)
     records = _lines(tmp_path / "dp" / "math500" / "samples.jsonl")
