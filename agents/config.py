@@ -124,8 +124,13 @@ class AgentConfig:
     base: Base | None = None
     """Another agent whose defaults, advantages and gradient mask this one builds on (``hicra`` with ``base="dapo"``:
     HICRA's planning-token credit on DAPO). None: the agent's own (GRPO's)."""
+    first_k: int | None = None
+    """``first_tokens`` control: amplify the first ``first_k`` tokens of every response. None: as many per response
+    as the batch has planning tokens per response on average (rounded up), so that the count matches HICRA's."""
 
     def __post_init__(self) -> None:
+        if self.first_k is not None:
+            _check_int("first_k", self.first_k, 1)
         _check_range("alpha", self.alpha, 0.0, math.inf)
         for name, high in (("eps_low", 1.0), ("eps_high", 10.0), ("overlong_buffer", 0.99), ("entropy_coef", 1e3)):
             if getattr(self, name) is not None:
@@ -199,6 +204,10 @@ class TrainConfig:
     """Passes over each rollout batch (one optimiser step per pass)."""
     micro_batch_size: int = 16
     """Responses per forward/backward; gradients accumulate over micro-batches."""
+    micro_batch_tokens: int | None = None
+    """Size micro-batches by a token budget instead of ``micro_batch_size``: each forward/backward holds responses
+    whose padded length (prompt + response tokens) sums to at most this many tokens (a longer single response gets
+    a pass of its own). The gradient is the same as one pass over the batch. None: by ``micro_batch_size``."""
     lr: float = 1e-4
     """AdamW learning rate."""
     weight_decay: float = 0.0
@@ -220,6 +229,10 @@ class TrainConfig:
     """Evaluate on the held-out problems every this many steps (0: only after the last step)."""
     heldout_samples: int = 4
     """Responses per held-out problem, sampled like the training responses; accuracy is their mean."""
+    heldout_ood_env_kwargs: dict[str, Any] | None = None
+    """An out-of-distribution held-out split beside the in-distribution one: ``heldout_problems`` problems of the
+    same env made with ``env_kwargs`` updated by these (for example larger numbers or longer chains), evaluated
+    whenever the in-distribution split is and logged under ``heldout_ood``. None: no such split."""
     grams: str | None = None
     """Strategic Gram lexicon: None for the paper's 249 grams, or a JSON list / text file (one gram a line), such
     as one mined by ``hicra grams build``; the run records its path and sha256."""
@@ -266,6 +279,12 @@ class TrainConfig:
         if not isinstance(self.env_kwargs, dict):
             raise ValueError(
                 f"env_kwargs: expected a table of gymnasium.make keyword arguments, got {self.env_kwargs!r}"
+            )
+        if self.micro_batch_tokens is not None:
+            _check_int("micro_batch_tokens", self.micro_batch_tokens, 1)
+        if self.heldout_ood_env_kwargs is not None and not isinstance(self.heldout_ood_env_kwargs, dict):
+            raise ValueError(
+                f"heldout_ood_env_kwargs: expected a table of env kwargs, got {self.heldout_ood_env_kwargs!r}"
             )
         if self.heldout_problems and not self.env_kwargs.get("num_problems"):
             raise ValueError(
