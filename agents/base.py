@@ -50,7 +50,7 @@ class Agent:
     defaults: ClassVar[dict[str, Any]] = {
         "entropy_coef": 0.0, "normalize_std": False, "eps_low": 0.2, "eps_high": 0.28, "aggregation": "token_mean",
         "ratio_level": "token", "surrogate": "clip", "top_entropy_quantile": 1.0, "dynamic_sampling": False,
-        "overlong_buffer": 0.0, "base": None,
+        "overlong_buffer": 0.0, "base": None, "first_k": None,
     }  # fmt: skip
     """Values of the ``AgentConfig`` fields whose default depends on the agent (used where the config has None)."""
     reads_entropy: ClassVar[bool] = False
