@@ -10,7 +10,7 @@ from .rollout import RolloutBatch, TokenScores
 
 def accumulate_gradients(
     policy, agent: Agent, layout, dist, batch: RolloutBatch, credit: Credit, order: torch.Tensor, *,
-    micro_batch_size: int, temperature: float, first: TokenScores | None,
+    micro_batch_size: int, temperature: float, first: TokenScores | None, micro_batch_tokens: int | None = None,
 ) -> tuple[float, float, bool]:  # fmt: skip
     """Forward and backward over this rank's micro-batches (rows in ``order``); ``(loss, clip_frac, finite)`` of its
     share of the global batch.
@@ -21,6 +21,8 @@ def accumulate_gradients(
     synchronise): after a non-finite loss, a zero one. ``first`` (Float[N, T] buffers) collects the log-probs and
     entropy of the sampled tokens, which on the first epoch are the sampling policy's.
     """
+    if micro_batch_tokens is not None:
+        raise NotImplementedError("micro_batch_tokens: token-budget micro-batches are not implemented yet")
     world = dist.world_size
     total_tokens, rows_total = batch.response_mask.sum().clamp(min=1), len(batch)
     if dist.active:

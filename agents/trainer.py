@@ -157,7 +157,8 @@ class Trainer:
             order = torch.randperm(n, generator=generator)
             loss_sum, clip_sum, finite = accumulate_gradients(
                 self.policy, self.agent, self.layout, self.dist, batch, credit, order,
-                micro_batch_size=cfg.micro_batch_size, temperature=cfg.temperature, first=first if epoch == 0 else None,
+                micro_batch_size=cfg.micro_batch_size, micro_batch_tokens=cfg.micro_batch_tokens,
+                temperature=cfg.temperature, first=first if epoch == 0 else None,
             )  # fmt: skip
             finite = self.dist.all(finite)
             loss_sum, clip_sum = self.dist.sum([loss_sum, clip_sum])
