@@ -1,6 +1,12 @@
 """Placebo ablation of HICRA: amplify random contiguous spans with the same planning-token count.
 
 If HICRA's gain came from amplifying *some* tokens rather than *planning* tokens, this would match it.
+
+This is the v1 study's placebo and stays as it was, so that study reproduces: its spans may land on planning tokens
+(10-39 of ~265 placebo tokens did, on the v1 task's first batches), it is matched in count but not in entropy, and
+its spans start anywhere in a response, so it is not matched on position. The controls that exclude planning tokens
+are ``placebo_matched`` (count and entropy), ``first_tokens`` (position) and ``high_entropy_nonplanning``.
+Under torchrun the spans are drawn on each rank's own batch, with that rank's planning-token count.
 """
 
 from __future__ import annotations

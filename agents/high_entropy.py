@@ -28,13 +28,18 @@ class HighEntropy(Agent):
     reads_entropy = True
 
     def credit_mask(self, batch: RolloutBatch, generator: torch.Generator) -> Tensor:
+        return self.entropy_mask(batch, batch.response_mask)
+
+    def entropy_mask(self, batch: RolloutBatch, candidates: Tensor) -> Tensor:
+        """The ``entropy_tokens`` selection among the Bool[N, T] ``candidates`` (response tokens); the matched count
+        is the global batch's planning tokens whatever the candidates."""
         if batch.entropy is None:
-            raise ValueError("high_entropy needs batch.entropy (the rollout's token entropy); score the batch first")
+            raise ValueError(f"{self.name} needs batch.entropy (the rollout's token entropy); score the batch first")
         if self.config.entropy_tokens == "matched":
             local = (batch.planning_mask & batch.response_mask).sum().reshape(1)
             count = int(torch.cat(gather_ranks(local)[0]).sum())  # the global batch's planning tokens
-            return top_entropy_mask(batch.entropy, batch.response_mask, count)
-        return top_fraction_entropy_mask(batch.entropy, batch.response_mask, self.config.rho)
+            return top_entropy_mask(batch.entropy, candidates, count)
+        return top_fraction_entropy_mask(batch.entropy, candidates, self.config.rho)
 
 
 def top_fraction_entropy_mask(entropy: Tensor, response_mask: Tensor, rho: float) -> Tensor:
