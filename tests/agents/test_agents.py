@@ -41,6 +41,7 @@ def test_registry_has_the_paper_agents_and_ablations():
     assert set(AGENTS) == {
         "grpo", "hicra", "entropy_grpo", "hicra_placebo", "high_entropy",
         "dr_grpo", "dapo", "gspo", "cispo", "rloo", "forking_tokens",
+        "placebo_matched", "first_tokens", "all_tokens", "high_entropy_nonplanning",  # issue 18's controls
     }  # fmt: skip
     for name, cls in AGENTS.items():
         assert cls.name == name
