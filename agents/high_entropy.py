@@ -7,6 +7,10 @@ Two selections (``AgentConfig.entropy_tokens``):
   ablation then changes only *which* tokens get HICRA's credit, not how many. Under torchrun "the batch" is the
   global batch: the ranks gather their entropies and select as one process would (:mod:`.entropy_masks`).
 - ``"top_fraction"``: the top ``rho`` share of each response's tokens (the paper's fork-token analysis: 30%).
+
+Planning tokens are often among the most uncertain (on the v1 task this ablation picked the deciding first token of
+64 of 64 responses), so it can contain HICRA's own intervention; ``high_entropy_nonplanning`` is the same selection
+among the other tokens.
 """
 
 from __future__ import annotations
