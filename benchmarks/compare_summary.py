@@ -164,6 +164,7 @@ def _contrast(agent: str, reference: str, values: dict[str, dict[int, float]]) -
     test, sign = (paired_t(d), sign_test(d)) if seeds else (None, None)
     note = "no seed with held-out accuracy for both" if not seeds else ""
     note = f"{len(seeds)} paired seed: no interval or p" if len(seeds) == 1 else note
+    note = "the same difference on every seed: no p" if test is not None and test.sd == 0 else note
     return Contrast(agent, reference, seeds, [float(x) for x in d], test, sign, math.nan, note)
 
 
@@ -200,7 +201,8 @@ def _contrast_cells(row: Contrast) -> list[str]:
         return [name, "0", "n/a", "n/a", "n/a", "n/a", f"n/a ({row.note})"]
     t = row.test
     interval = "n/a" if t.low != t.low else f"[{t.low:+.3f}, {t.high:+.3f}]"
-    wins = f"{row.sign.wins}/{t.n} (sign test p {_p(row.sign.p)})"
+    ties = f", {row.sign.ties} tied" if row.sign.ties else ""
+    wins = f"{row.sign.wins}/{t.n}{ties} (sign test p {_p(row.sign.p)})"
     if row.note:
         wins += f"; {row.note}"
     return [name, str(t.n), f"{t.mean:+.3f}", interval, _p(t.p), _p(row.p_holm), wins]

@@ -59,6 +59,11 @@ def test_missing_reference_one_seed_and_missing_agents_are_said_not_raised():
     assert one.rows[0].test.mean == pytest.approx(0.1) and math.isnan(one.rows[0].p_holm)
     assert "one seed: a paired t interval and p need at least 2 seeds" in contrast_markdown(one)
     assert "| hicra - grpo | 1 | +0.100 | n/a | n/a | n/a | 1/1" in contrast_markdown(one)
+    same = paired_contrasts(_runs({"grpo": (0.3, 0.4), "hicra": (0.3, 0.4)}), CompareConfig(agents=("grpo", "hicra")))
+    assert (
+        "| +0.000 | [+0.000, +0.000] | n/a | n/a | 0/2, 2 tied (sign test p 1.000); the same difference on every"
+        in (contrast_markdown(same))
+    )
     absent = paired_contrasts(runs, CompareConfig(agents=tuple(HELDOUT), contrasts=("hicra", "hicra_placebo")))
     assert absent.rows[1].note == "no runs of hicra_placebo" and absent.rows[0].p_holm == absent.rows[0].test.p
 
