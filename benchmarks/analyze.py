@@ -5,9 +5,9 @@ First procedural consolidation (execution-token perplexity falls, then flattens)
 each of the two curves with :func:`~hicra.benchmarks.curves.change_point`: one line against a continuous
 two-segment line with a minimum segment length, the break kept when it lowers BIC. Each curve's break is
 reported with its slopes before and after ("none" when one line fits as well). The phase boundary is the
-semantic-entropy break when entropy rises after it (:attr:`~.curves.Break.starts_rising`) and it comes at or
-after a perplexity break where perplexity stops falling (:attr:`~.curves.Break.stops_falling`): the two phases
-in the paper's order. Otherwise there is none.
+semantic-entropy break when entropy rises after it, faster than it moved before
+(:attr:`~.curves.Break.starts_rising`), and it comes at or after a perplexity break where perplexity stops
+falling (:attr:`~.curves.Break.stops_falling`): the two phases in the paper's order. Otherwise there is none.
 """
 
 from __future__ import annotations
@@ -38,7 +38,8 @@ class PhaseReport:
 
     @property
     def semantic_entropy_rise(self) -> int | None:
-        """The step where semantic entropy starts rising (its break, when it rises after, faster than before)."""
+        """The step where semantic entropy starts rising (its break, when it rises after faster than it moved
+        before)."""
         b = self.semantic_entropy_break
         return b.step if b is not None and b.starts_rising else None
 

@@ -91,8 +91,9 @@ class Break:
 
     @property
     def starts_rising(self) -> bool:
-        """Rising after the break, and faster than before it."""
-        return self.slope_after > 0 and self.slope_after > self.slope_before
+        """Rising after the break, faster than the curve moved before it (``slope_after > |slope_before|``): a
+        falling curve that only flattens, to a slightly positive slope, has stopped falling, not started rising."""
+        return self.slope_after > abs(self.slope_before)
 
 
 def min_segment_length(n: int) -> int:

@@ -59,8 +59,10 @@ def test_change_point_of_an_exact_hinge_is_its_knot_and_slopes():
     # knots 2..4), one line leaves RSS > 0
     b = change_point(np.array([3.0, 2.0, 1.0, 0.0, 0.5, 1.0, 1.5]), min_segment=3)
     assert b.step == 3 and b.slope_before == pytest.approx(-1.0) and b.slope_after == pytest.approx(0.5)
-    assert b.stops_falling and b.starts_rising
+    assert b.stops_falling and not b.starts_rising  # rises slower than it fell: a flattening, not a rise
     assert str(b) == "step 3 (slope -1 -> +0.5 per step)"
+    v = change_point(np.array([3.0, 2.0, 1.0, 0.0, 2.0, 4.0, 6.0]), min_segment=3)
+    assert (v.step, v.slope_after) == (3, pytest.approx(2.0)) and v.stops_falling and v.starts_rising
     flat = change_point(np.array([3.0, 2.0, 1.0, 0.0, 0.0, 0.0, 0.0]), min_segment=3)
     assert flat.step == 3 and flat.stops_falling and not flat.starts_rising
 
