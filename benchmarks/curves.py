@@ -10,13 +10,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# Two-sided 95% Student-t quantiles for 1..30 degrees of freedom (scipy is not a dependency).
-_T975 = (
-    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
-    2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
-    2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
-)  # fmt: skip
-
 
 @dataclass(frozen=True)
 class Interval:
@@ -38,7 +31,9 @@ def mean_interval(values: list[float] | np.ndarray) -> Interval:
         return Interval(math.nan, math.nan, 0)
     if x.size == 1:
         return Interval(float(x[0]), 0.0, 1)
-    t = _T975[min(x.size - 1, len(_T975)) - 1] if x.size - 1 <= len(_T975) else 1.96
+    from scipy import stats as sps
+
+    t = float(sps.t.ppf(0.975, x.size - 1))
     return Interval(float(x.mean()), float(t * x.std(ddof=1) / math.sqrt(x.size)), int(x.size))
 
 

@@ -17,7 +17,10 @@ def test_mean_interval_uses_the_student_t_quantile():
     # mean 2, sample sd 1, n=3: half-width = 4.303 * 1 / sqrt(3)
     iv = mean_interval([1.0, 2.0, 3.0])
     assert iv.mean == 2.0 and iv.n == 3
-    assert iv.half_width == pytest.approx(4.303 / math.sqrt(3))
+    assert iv.half_width == pytest.approx(4.302653 / math.sqrt(3))  # t(0.975, 2) = 4.302653 (tables: 4.303)
+    assert mean_interval(np.arange(41.0)).half_width == pytest.approx(
+        2.021075 * np.arange(41.0).std(ddof=1) / math.sqrt(41)
+    )
     assert str(iv) == "2.000 ± 2.484"
 
 
