@@ -8,7 +8,9 @@ A comparison is a base :class:`~hicra.agents.RunConfig` (task, policy, budget: a
 
 Problems and sampling are seeded by (seed, step), so every agent sees the same problem sequence and, before its
 first update, samples the same responses. The table (:mod:`.compare_summary`) reports held-out accuracy (problems
-no run trained on, the same for every agent) beside training accuracy.
+no run trained on, the same for every agent) beside training accuracy, and a second table the paired
+differences of held-out accuracy against a reference agent (``CompareConfig.reference``), with paired t
+intervals and Holm-corrected p over the contrasts (``CompareConfig.contrasts``).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from tqdm.auto import tqdm
 from hicra.agents.run_config import RunConfig
 
 from .compare_config import CompareConfig
-from .compare_summary import AgentSummary, summarize, write_summary
+from .compare_summary import AgentSummary, paired_contrasts, summarize, write_summary
 from .plots import plot_runs
 from .runs import find_runs
 
@@ -58,6 +60,10 @@ def run_compare(config: CompareConfig, out_dir: str | Path, *, plots: bool = Tru
     import hicra_env  # noqa: F401  (registers the hicra/* ids)
 
     gym.make(config.run.train.env_id, **config.run.train.env_kwargs).close()  # a bad env id fails before training
+    missing = [a for a in (config.reference_agent, *config.contrast_agents) if a not in config.agents]
+    if missing:
+        log.warning("compare: %s not among the agents run (%s): no paired differences for them",
+                    ", ".join(missing), ", ".join(config.agents))  # fmt: skip
     _prepare_model(config.run)
     out = Path(out_dir)
     jobs = [(run, str(out / folder)) for run, folder in config.runs()]
@@ -73,7 +79,7 @@ def run_compare(config: CompareConfig, out_dir: str | Path, *, plots: bool = Tru
     wall = time.perf_counter() - start
     runs = find_runs([out])
     summaries = summarize(runs, config)
-    write_summary(summaries, config, out, wall_seconds=wall)
+    write_summary(summaries, config, out, wall_seconds=wall, contrasts=paired_contrasts(runs, config))
     if plots:
         plot_runs(runs, out / "plots")
     return summaries

@@ -36,6 +36,12 @@ class CompareConfig:
     """Threshold of the "steps to target" column (on 5-step smoothed training accuracy)."""
     final_fraction: float = 0.25
     """Share of the last (and first) steps averaged for final (and initial) training accuracy."""
+    reference: str | None = None
+    """The agent every contrast is measured against (held-out accuracy of agent - reference, paired by seed).
+    None: the first of ``agents``."""
+    contrasts: tuple[str, ...] | None = None
+    """The pre-registered contrasts: the agents compared with ``reference``, the family the Holm correction runs
+    over. None: every other agent of ``agents``."""
 
     def __post_init__(self) -> None:
         for agent in self.agents:
@@ -50,6 +56,46 @@ class CompareConfig:
             raise ValueError(f"target_accuracy: expected a number in [0, 1], got {self.target_accuracy!r}")
         if not 0 < self.final_fraction <= 1:
             raise ValueError(f"final_fraction: expected a number in (0, 1], got {self.final_fraction!r}")
+        self._check_contrasts()
+
+    def _check_contrasts(self) -> None:
+        if self.reference is not None:
+            if not isinstance(self.reference, str):
+                raise ValueError(f"reference: expected an agent name, got {self.reference!r}")
+            self._check_name("reference", self.reference)
+        if self.contrasts is None:
+            return
+        if (
+            not isinstance(self.contrasts, tuple)
+            or not self.contrasts
+            or not all(isinstance(a, str) for a in self.contrasts)
+        ):
+            raise ValueError(f"contrasts: expected a non-empty list of agent names, got {self.contrasts!r}")
+        for agent in self.contrasts:
+            self._check_name("contrasts", agent)
+        if self.reference_agent in self.contrasts or len(set(self.contrasts)) < len(self.contrasts):
+            raise ValueError(
+                f"contrasts: expected distinct agents other than the reference {self.reference_agent!r}, "
+                f"got {list(self.contrasts)!r}"
+            )
+
+    def _check_name(self, what: str, agent: str) -> None:
+        try:
+            replace(self.run, agent=agent)  # RunConfig checks the name
+        except KeyError as err:
+            raise KeyError(f"{what}: {err.args[0]}") from None
+
+    @property
+    def reference_agent(self) -> str:
+        """``reference``, else the first agent."""
+        return self.reference if self.reference is not None else self.agents[0]
+
+    @property
+    def contrast_agents(self) -> tuple[str, ...]:
+        """``contrasts``, else every agent but the reference, in ``agents`` order."""
+        if self.contrasts is not None:
+            return self.contrasts
+        return tuple(a for a in self.agents if a != self.reference_agent)
 
     def runs(self) -> list[tuple[RunConfig, str]]:
         """Every (run config, ``<agent>/seed<k>`` folder) of the comparison, agent-major."""
@@ -86,6 +132,7 @@ def compare_config(data: dict[str, Any], *, study: bool = False) -> CompareConfi
     study_values = {key.removeprefix("study_"): section.pop(key) for key in STUDY_KEYS if key in section}
     if study:
         section.update(study_values)
-    if "agents" in section:
-        section["agents"] = tuple(section["agents"])
+    for key in ("agents", "contrasts"):
+        if isinstance(section.get(key), list):
+            section[key] = tuple(section[key])
     return CompareConfig(run=RunConfig.from_dict(data), **section)

@@ -5,20 +5,28 @@
 - training accuracy: the mean over the first / last ``final_fraction`` of the steps, and their difference;
 - steps to target: the first step whose 5-step smoothed training accuracy reaches ``target_accuracy``;
 - planning ratio and semantic entropy over the last ``final_fraction`` of the steps;
-- the phase points of :mod:`.analyze` (execution perplexity stops falling, semantic entropy starts rising,
-  the boundary between the two phases).
+- the change points of :mod:`.analyze` (execution perplexity and semantic entropy: break step, slopes before
+  and after; the boundary between the two phases).
+
+A second table (:func:`paired_contrasts`) gives paired differences of held-out accuracy against a reference
+agent (:mod:`.stats`), and ``summary.json`` keeps the per-seed held-out results it used.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+import math
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from .analyze import cell, phase_report
+from .analyze import PHASE_COLUMNS, cell, phase_report
 from .compare_config import CompareConfig
-from .curves import Interval, mean_interval, steps_to_reach, window_mean
+from .curves import Break, Interval, mean_interval, steps_to_reach, window_mean
 from .runs import RunLog, by_agent
+from .stats import PairedT, SignTest, holm, pair_by_seed, paired_t, sign_test
+
+HELDOUT = "heldout_accuracy"
+HELDOUT_OOD = "heldout_ood_accuracy"
 
 
 @dataclass(frozen=True)
@@ -34,8 +42,8 @@ class AgentSummary:
     steps_to_target: list[int | None]
     final_planning_ratio: float
     final_semantic_entropy: float
-    perplexity_plateau: int | None
-    semantic_entropy_rise: int | None
+    perplexity_break: Break | None
+    semantic_entropy_break: Break | None
     phase_boundary: int | None
 
 
@@ -59,8 +67,8 @@ def summarize_agent(agent: str, runs: list[RunLog], config: CompareConfig) -> Ag
         final_semantic_entropy=mean_interval(
             [window_mean(r.curve("semantic_entropy"), frac, tail=True) for r in runs]
         ).mean,
-        perplexity_plateau=phases.perplexity_plateau,
-        semantic_entropy_rise=phases.semantic_entropy_rise,
+        perplexity_break=phases.perplexity_break,
+        semantic_entropy_break=phases.semantic_entropy_break,
         phase_boundary=phases.boundary,
     )
 
@@ -79,24 +87,152 @@ def _steps_cell(steps: list[int | None]) -> str:
 
 def markdown_table(summaries: list[AgentSummary], config: CompareConfig) -> str:
     pct = round(config.final_fraction * 100)
-    head = (
-        f"| agent | seeds | held-out acc | train acc, first {pct}% | train acc, last {pct}% | gain | "
-        f"steps to {config.target_accuracy:.2f} (median, seeds reaching) | planning ratio | semantic entropy (bits) | "
-        "perplexity stops falling | semantic entropy starts rising | phase boundary |\n"
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n"
-    )
+    columns = [
+        "agent", "seeds", "held-out acc", f"train acc, first {pct}%", f"train acc, last {pct}%", "gain",
+        f"steps to {config.target_accuracy:.2f} (median, seeds reaching)", "planning ratio",
+        "semantic entropy (bits)", *PHASE_COLUMNS,
+    ]  # fmt: skip
+    head = _row(columns) + _row(["---"] * len(columns))
     body = "".join(
         f"| {s.agent} | {s.seeds} | {s.heldout_accuracy} | {s.initial_accuracy} | {s.final_accuracy} | "
         f"{s.accuracy_gain} | {_steps_cell(s.steps_to_target)} | {s.final_planning_ratio:.3f} | "
-        f"{s.final_semantic_entropy:.3f} | {cell(s.perplexity_plateau)} | {cell(s.semantic_entropy_rise)} | "
+        f"{s.final_semantic_entropy:.3f} | {cell(s.perplexity_break)} | {cell(s.semantic_entropy_break)} | "
         f"{cell(s.phase_boundary)} |\n"
         for s in summaries
     )
     return head + body
 
 
-def write_summary(summaries: list[AgentSummary], config: CompareConfig, out: Path, *, wall_seconds: float) -> None:
-    """``summary.md`` (header and table) and ``summary.json`` (the config, wall time and every row)."""
+def _row(cells: list[str]) -> str:
+    return "| " + " | ".join(cells) + " |\n"
+
+
+@dataclass(frozen=True)
+class Contrast:
+    """One row of the paired table: held-out accuracy of ``agent`` minus ``reference``, on the seeds both ran."""
+
+    agent: str
+    reference: str
+    seeds: list[int]
+    differences: list[float]
+    """Float[n]: agent - reference, one per paired seed (in ``seeds`` order)."""
+    test: PairedT | None
+    """Paired t (mean, SD, 95% interval, p); None without any paired seed."""
+    sign: SignTest | None
+    p_holm: float
+    """Holm-corrected p over the contrasts of the table (NaN where the paired t has no p)."""
+    note: str = ""
+    """Why a cell is empty ("no runs", "1 paired seed"); "" when the row is complete."""
+
+
+@dataclass(frozen=True)
+class ContrastTable:
+    """The paired differences of a comparison against its reference agent, and the per-seed values they used."""
+
+    reference: str
+    metric: str
+    rows: list[Contrast]
+    records: list[dict]
+    """One per run: agent, seed, the step of its last held-out evaluation, held-out accuracy (None without one)
+    and, when the run has an out-of-distribution split, ``heldout_ood_accuracy``."""
+    note: str = ""
+    """Why the table is empty or thin (the reference has no runs; one seed); "" otherwise."""
+
+
+def _finite(value: float) -> float | None:
+    return value if value == value else None  # NaN -> None (JSON null)
+
+
+def heldout_records(runs: list[RunLog]) -> list[dict]:
+    """The per-seed held-out results of ``runs`` (agent order of first appearance, then seed)."""
+    records = []
+    for agent, agent_runs in by_agent(runs).items():
+        for run in agent_runs:
+            steps = [row["step"] for row in run.heldout if row.get(HELDOUT) is not None]
+            record = {"agent": agent, "seed": run.seed, "step": steps[-1] if steps else None}
+            record[HELDOUT] = _finite(run.final_heldout(HELDOUT))
+            if any(row.get(HELDOUT_OOD) is not None for row in run.heldout):
+                record[HELDOUT_OOD] = _finite(run.final_heldout(HELDOUT_OOD))
+            records.append(record)
+    return records
+
+
+def _contrast(agent: str, reference: str, values: dict[str, dict[int, float]]) -> Contrast:
+    if agent not in values:
+        return Contrast(agent, reference, [], [], None, None, math.nan, f"no runs of {agent}")
+    seeds, d = pair_by_seed(values[agent], values[reference])
+    test, sign = (paired_t(d), sign_test(d)) if seeds else (None, None)
+    note = "no seed with held-out accuracy for both" if not seeds else ""
+    note = f"{len(seeds)} paired seed: no interval or p" if len(seeds) == 1 else note
+    note = "the same difference on every seed: no p" if test is not None and test.sd == 0 else note
+    return Contrast(agent, reference, seeds, [float(x) for x in d], test, sign, math.nan, note)
+
+
+def paired_contrasts(runs: list[RunLog], config: CompareConfig) -> ContrastTable:
+    """Held-out accuracy (each run's last evaluation) of every contrast agent minus the reference, paired by
+    seed, with the paired t test, the sign test and Holm's correction over the contrasts (:mod:`.stats`)."""
+    reference, records = config.reference_agent, heldout_records(runs)
+    values: dict[str, dict[int, float]] = {}
+    for record in records:
+        value = record[HELDOUT]
+        values.setdefault(record["agent"], {})[record["seed"]] = math.nan if value is None else value
+    if reference not in values:
+        agents = ", ".join(values)
+        note = f"no paired differences: the reference agent {reference} has no runs here (agents: {agents})"
+        return ContrastTable(reference, HELDOUT, [], records, note)
+    rows = [_contrast(agent, reference, values) for agent in config.contrast_agents]
+    adjusted = holm([row.test.p if row.test else math.nan for row in rows])
+    rows = [replace(row, p_holm=p) for row, p in zip(rows, adjusted, strict=True)]
+    note = ""
+    if rows and max(len(row.seeds) for row in rows) < 2:
+        note = "one seed: a paired t interval and p need at least 2 seeds per agent (raise --seeds)"
+    if not rows:
+        note = f"no contrasts: {reference} is the only agent"
+    return ContrastTable(reference, HELDOUT, rows, records, note)
+
+
+def _p(p: float) -> str:
+    return "n/a" if p != p else ("<0.001" if p < 0.001 else f"{p:.3f}")
+
+
+def _contrast_cells(row: Contrast) -> list[str]:
+    name = f"{row.agent} - {row.reference}"
+    if row.test is None:
+        return [name, "0", "n/a", "n/a", "n/a", "n/a", f"n/a ({row.note})"]
+    t = row.test
+    interval = "n/a" if t.low != t.low else f"[{t.low:+.3f}, {t.high:+.3f}]"
+    ties = f", {row.sign.ties} tied" if row.sign.ties else ""
+    wins = f"{row.sign.wins}/{t.n}{ties} (sign test p {_p(row.sign.p)})"
+    if row.note:
+        wins += f"; {row.note}"
+    return [name, str(t.n), f"{t.mean:+.3f}", interval, _p(t.p), _p(row.p_holm), wins]
+
+
+def contrast_markdown(table: ContrastTable) -> str:
+    """The paired table: an explanation line, then one row per contrast (or the table's note alone)."""
+    title = (
+        f"Paired differences of held-out accuracy (each run's last evaluation), agent - {table.reference}, "
+        f"per seed: mean, 95% paired t interval, two-sided paired t p, Holm-corrected p over the "
+        f"{len(table.rows)} contrasts, wins = seeds where the agent is higher.\n\n"
+    )
+    if not table.rows:
+        return title + f"{table.note}.\n"
+    columns = ["contrast", "paired seeds", "mean difference", "95% paired t interval", "p", "p (Holm)", "wins/seeds"]
+    body = "".join(_row(_contrast_cells(row)) for row in table.rows)
+    note = f"\n{table.note}.\n" if table.note else ""
+    return title + _row(columns) + _row(["---"] * len(columns)) + body + note
+
+
+def write_summary(
+    summaries: list[AgentSummary],
+    config: CompareConfig,
+    out: Path,
+    *,
+    wall_seconds: float,
+    contrasts: ContrastTable | None = None,
+) -> None:
+    """``summary.md`` (header, table, paired table) and ``summary.json`` (the config, wall time, every row, the
+    paired table and the per-seed held-out results it used)."""
     train = config.run.train
     seeds = f"seeds {config.first_seed}..{config.first_seed + config.seeds - 1}"
     heldout = (
@@ -109,10 +245,26 @@ def write_summary(summaries: list[AgentSummary], config: CompareConfig, out: Pat
         f"Wall time {wall_seconds:.0f} s. Intervals: 95% Student-t across seeds. Held-out accuracy: {heldout}.\n\n"
     )
     out.mkdir(parents=True, exist_ok=True)
-    (out / "summary.md").write_text(header + markdown_table(summaries, config), encoding="utf-8")
+    paired = "" if contrasts is None else "\n" + contrast_markdown(contrasts)
+    (out / "summary.md").write_text(header + markdown_table(summaries, config) + paired, encoding="utf-8")
     payload = {
         "config": {**{k: v for k, v in asdict(config).items() if k != "run"}, "run": config.run.to_dict()},
         "wall_seconds": wall_seconds,
         "agents": [asdict(s) for s in summaries],
     }
-    (out / "summary.json").write_text(json.dumps(payload, indent=2, default=str), encoding="utf-8")
+    if contrasts is not None:
+        payload["contrasts"] = {k: v for k, v in asdict(contrasts).items() if k != "records"}
+        payload["heldout_per_seed"] = contrasts.records
+    text = json.dumps(_json_safe(payload), indent=2, default=str, allow_nan=False)
+    (out / "summary.json").write_text(text, encoding="utf-8")
+
+
+def _json_safe(value):
+    """``value`` with every NaN or infinite float replaced by None (JSON null), through dicts and lists."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value

@@ -24,11 +24,13 @@ class RunLog:
     steps: np.ndarray
     metrics: dict[str, np.ndarray]
     heldout: list[dict] = field(default_factory=list)
-    """The ``heldout.jsonl`` rows (``step``, ``heldout_accuracy``, ...), in order; empty without held-out eval."""
+    """The ``heldout.jsonl`` rows (``step``, ``heldout_accuracy``, ...), in order; empty without held-out eval.
+    An out-of-distribution split, when the run has one, logs ``heldout_ood_accuracy`` in these rows or its own."""
 
     def final_heldout(self, key: str = "heldout_accuracy") -> float:
-        """``key`` of the last held-out evaluation (NaN when the run has none)."""
-        return float(self.heldout[-1][key]) if self.heldout else math.nan
+        """``key`` of the last held-out row that has it (NaN when no row does)."""
+        rows = [row for row in self.heldout if row.get(key) is not None]
+        return float(rows[-1][key]) if rows else math.nan
 
     def curve(self, name: str) -> np.ndarray:
         if name not in self.metrics:

@@ -25,6 +25,8 @@ def config_from_args(args: argparse.Namespace):
         pairs.append(("compare.agents", parse_list(args.agents, "--agents")))
         if args.study:
             pairs.append(("compare.study_agents", parse_list(args.agents, "--agents")))
+    if getattr(args, "reference", None) is not None:  # --reference AGENT (see the parser)
+        pairs.append(("compare.reference", args.reference))
     if args.study and args.seeds is not None:
         pairs.append(("compare.study_seeds", args.seeds))
     pairs = [(k, v) for k, v in pairs if v is not None] + overrides(args)

@@ -76,6 +76,22 @@ def test_compare_summary_matches_the_logs(compare_dir):
     assert "| grpo | 2 |" in table and "| hicra | 2 |" in table
 
 
+def test_compare_summary_pairs_heldout_accuracy_by_seed(compare_dir):
+    summary = json.loads((compare_dir / "summary.json").read_text())
+    logged = {
+        (agent, seed): _lines(compare_dir / agent / f"seed{seed}" / "heldout.jsonl")[-1]["heldout_accuracy"]
+        for agent in ("grpo", "hicra")
+        for seed in (0, 1)
+    }
+    records = {(r["agent"], r["seed"]): r["heldout_accuracy"] for r in summary["heldout_per_seed"]}
+    assert records == logged and all(r["step"] == 3 for r in summary["heldout_per_seed"])
+    (row,) = summary["contrasts"]["rows"]  # default reference: the first agent; contrasts: every other agent
+    assert (summary["contrasts"]["reference"], row["agent"], row["seeds"]) == ("grpo", "hicra", [0, 1])
+    expected = [logged[("hicra", s)] - logged[("grpo", s)] for s in (0, 1)]
+    assert row["differences"] == pytest.approx(expected)
+    assert "| hicra - grpo | 2 |" in (compare_dir / "summary.md").read_text()
+
+
 def test_compare_draws_real_png_plots(compare_dir):
     plots = sorted((compare_dir / "plots").glob("*.png"))
     names = {p.stem for p in plots}
