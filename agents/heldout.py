@@ -253,7 +253,11 @@ class HeldoutEvaluator:
             self.sets["heldout_ood"] = choose_heldout(ood, ood_first, config.heldout_problems, seen)
         rows = probe_rows(env, self.sets["heldout"].indices)
         self.probe = ExecutionProbe(policy, grams, rows, config.micro_batch_size)
-        self.record = {**heldout_record(self.sets, kwargs, folder), "execution_probe": self.probe.record()}
+        self.record = {
+            **heldout_record(self.sets, kwargs, folder),
+            "excluded_texts": {reason: len(texts) for reason, texts in seen.items()},
+            "execution_probe": self.probe.record(),
+        }
         """What ``heldout_problems.json`` holds (:func:`heldout_record` and the probe's counts)."""
 
     def write(self, run_dir: Path) -> Path:

@@ -115,6 +115,16 @@ class StrategyTracker:
             _, info = env.reset(options={"index": int(index)})
             self.family(info["problem_id"])
 
+    @classmethod
+    def for_env(cls, env, num_problems: int | None, scan: int = 64) -> StrategyTracker:
+        """A tracker whose layout starts from the env's first ``min(num_problems, scan)`` problems (the training
+        set's first ones); from the batches alone for an env that is not a ``MathEnv``."""
+        from hicra_env import MathEnv
+
+        if not isinstance(env.unwrapped, MathEnv):
+            return cls(env)
+        return cls(env, range(min(num_problems or scan, scan)))
+
     def family(self, problem_id: str) -> str | None:
         """The family (``Problem.subject``) of a strategy family's problem, noted in the layout; None otherwise."""
         strategies = problem_strategies(problem_id)

@@ -100,7 +100,7 @@ class Trainer:
             self.env, self.policy, self.grams, self.reference, self.dist, config, agent.config, self._sampling
         )
         self.sampling = self.collector.sampling
-        self.strategies = StrategyTracker(self.env, range(min(config.env_kwargs.get("num_problems") or 64, 64)))
+        self.strategies = StrategyTracker.for_env(self.env, config.env_kwargs.get("num_problems"))
         """Each step's strategy mix of strategy families (``strategy/<family>/<strategy>`` keys; none without them)."""
         self.strategy_row: dict = {}
         self.heldout = (

@@ -100,3 +100,14 @@ def test_perplexity_by_key_pools_tokens():
     out = perplexity_by_key(["a", "b", "a", "c"], [2.0, 1.0, 4.0, 0.0], [2, 4, 4, 0])
     assert out["a"] == pytest.approx(math.exp(6.0 / 6)) and out["b"] == pytest.approx(math.exp(1.0 / 4))
     assert list(out) == ["a", "b", "c"] and math.isnan(out["c"])
+
+
+def test_tracker_for_env_scans_the_first_training_problems_of_a_math_env_only():
+    assert list(StrategyTracker.for_env(gym.make("hicra/Miniature-v0"), 2).layout) == ["chain", "undo"]
+    assert len(StrategyTracker.for_env(gym.make("hicra/Miniature-v0"), None).layout) == 4
+
+    class Other(gym.Env):
+        def reset(self, *, seed=None, options=None):
+            raise AssertionError("an env that is not a MathEnv is never scanned")
+
+    assert StrategyTracker.for_env(Other(), 8).layout == {}
