@@ -77,6 +77,7 @@ class ExecutionProbe:
         self.keys: list[tuple[str, str]] = []
         self.tokens: list[int] = []
         self.too_long = 0
+        rows = sorted(rows, key=lambda r: len(r[2]) + len(r[3]))  # alike lengths share a micro-batch: less padding
         for start in range(0, len(rows), micro_batch_size):
             chunk = rows[start : start + micro_batch_size]
             ids, mask, plen, response_ids, response_mask = teacher_forced(policy, [r[2] for r in chunk],

@@ -54,7 +54,8 @@ def test_probe_is_exp_mean_nll_of_execution_tokens_by_hand(policy):
     fwd_nll, fwd_n = _by_hand(policy, PROMPT, FORWARD, "let's break this down")
     back_nll, back_n = _by_hand(policy, PROMPT, BACKWARD, "work our way")
     assert 0 < fwd_n < len(policy.tokenizer(FORWARD, add_special_tokens=False)["input_ids"])  # the gram is out
-    assert probe.tokens == [fwd_n, back_n, fwd_n]
+    expected = [(("chain", "forward"), fwd_n), (("chain", "backward"), back_n), (("undo", "forward"), fwd_n)]
+    assert sorted(zip(probe.keys, probe.tokens)) == sorted(expected)
     assert got[f"{PREFIX}/chain/forward"] == pytest.approx(math.exp(fwd_nll / fwd_n), rel=1e-5)
     assert got[f"{PREFIX}/chain/backward"] == pytest.approx(math.exp(back_nll / back_n), rel=1e-5)
     assert got[f"{PREFIX}/forward"] == pytest.approx(math.exp(fwd_nll / fwd_n), rel=1e-5)  # pooled: same rows
