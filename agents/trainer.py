@@ -25,7 +25,7 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import gymnasium as gym
@@ -44,7 +44,7 @@ from .checkpoint import (
     set_aside_partial_logs,
 )
 from .collect import RolloutCollector, score_tokens
-from .heldout import evaluate_heldout
+from .heldout import HeldoutEvaluator
 from .lexicon import check_recorded_lexicon, load_lexicon
 from .micro_batches import accumulate_gradients
 from .planning import StrategicGrams
@@ -54,6 +54,7 @@ from .rollout import RolloutBatch, TokenScores
 from .run_config import RunConfig
 from .run_log import RunLog
 from .seeds import SeedPurpose, derived_seed
+from .strategy_metrics import StrategyTracker
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +100,13 @@ class Trainer:
             self.env, self.policy, self.grams, self.reference, self.dist, config, agent.config, self._sampling
         )
         self.sampling = self.collector.sampling
+        self.strategies = StrategyTracker.for_env(self.env, config.env_kwargs.get("num_problems"))
+        """Each step's strategy mix of strategy families (``strategy/<family>/<strategy>`` keys; none without them)."""
+        self.strategy_row: dict = {}
+        self.heldout = (
+            HeldoutEvaluator(config, self.env, self.policy, self.grams, self.dist) if config.heldout_problems else None
+        )
+        """The held-out splits (chosen by text, once) and their evaluation; None without held-out problems."""
         self.score_first = config.ppo_epochs > 1 or agent.reads_entropy
         """Score the batch before credit assignment (else the update's first pass gives the old log-probs)."""
         self.step, self.perplexity0 = 0, None
@@ -111,6 +119,8 @@ class Trainer:
             self.run_config.to_json(self.run_dir / "config.json")
             lexicon = {"path": config.grams, "sha256": self.grams_sha256, "grams": len(self.grams)}
             (self.run_dir / "lexicon.json").write_text(json.dumps(lexicon, indent=2) + "\n", encoding="utf-8")
+            if self.heldout is not None:
+                self.heldout.write(self.run_dir)
             self.run_log = RunLog(self.run_dir, config.log_to, config=self.run_config.to_dict())
 
     @property
@@ -191,7 +201,7 @@ class Trainer:
         metrics = self._metrics(batch, credit, upd, timings)
         self.perplexity0 = next_perplexity0(self.perplexity0, metrics)
         if self.run_log is not None:
-            self.run_log.log(self.step, metrics)
+            self.run_log.log(self.step, {**asdict(metrics), **self.strategy_row} if self.strategy_row else metrics)
             if self.config.log_rollouts:
                 append_rollouts(self.run_dir / "rollouts.jsonl", self.step, batch)
         self.step += 1
@@ -208,14 +218,15 @@ class Trainer:
                 tis_cap=self.agent.config.tis_cap, timings=timings,
                 length_penalty=float(self.collector.length_penalty(batch.response_mask).mean()),
             )  # fmt: skip
+            self.strategy_row = self.strategies.step_metrics(batch.problem_ids, batch.texts, batch.correct.tolist())
         return self.dist.broadcast(metrics)
 
     def evaluate_heldout(self) -> dict | None:
-        """Accuracy on the held-out problems (``config.heldout_problems``), logged to ``heldout.jsonl``."""
-        if not self.config.heldout_problems:
+        """Accuracy on the held-out problems (``config.heldout_problems``, and the out-of-distribution split of
+        ``config.heldout_ood_env_kwargs``) and execution perplexity by strategy, logged to ``heldout.jsonl``."""
+        if self.heldout is None:
             return None
-        with self._sampling():
-            row = evaluate_heldout(self.policy, self.env, self.config, self.sampling, self.step, self.dist)
+        row = self.heldout.evaluate(self.step, self.sampling, self._sampling)
         if self.run_log is not None:
             self.run_log.log(row["step"], row, prefix="heldout", file="heldout.jsonl")
         return row
