@@ -1,9 +1,10 @@
 """One PPO epoch's gradients: forward and backward over micro-batches, weighted to the global batch's loss.
 
 Micro-batches are ``micro_batch_size`` rows of the shuffled order, or, with a token budget (``micro_batch_tokens``,
-as verl's dynamic batch size), as many rows as fit it: :func:`pack_by_tokens` counts a micro-batch's padded size,
-rows x (its longest prompt + its longest response), and each such micro-batch is scored without the padding columns
-that all of its rows share (:func:`trim_padding`), so short responses pack into few, narrow passes.
+as verl's dynamic batch size), as few micro-batches as fit it: :func:`pack_by_tokens` counts a micro-batch's padded
+size, rows x (its longest prompt + its longest response), groups rows of similar lengths, and each micro-batch is
+scored without the padding columns that all of its rows share (:func:`trim_padding`), so short responses pack into
+few, narrow passes.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ def row_lengths(attention_mask: Tensor, prompt_length: int) -> tuple[Tensor, Ten
 
 
 def pack_by_tokens(order: Tensor, prompt_spans: Tensor, response_spans: Tensor, budget: int) -> list[Tensor]:
-    """The rows of ``order`` in micro-batches of at most ``budget`` padded tokens each.
+    """The rows of ``order`` in the fewest micro-batches of at most ``budget`` padded tokens each, with the fewest
+    padded tokens among those.
 
     Args:
         order: Long[n], the rows to pack (a shuffled permutation of the batch's rows).
@@ -38,24 +40,33 @@ def pack_by_tokens(order: Tensor, prompt_spans: Tensor, response_spans: Tensor, 
         budget: tokens per micro-batch, counted as rows x (longest prompt span + longest response span).
 
     Returns:
-        Long tensors of row indices. Rows are taken longest first (prompt + response span; ties in ``order``) and
-        added to the current micro-batch while it stays within the budget; a row alone over the budget gets a
-        micro-batch of its own. The gradient does not depend on how rows are grouped, only on the loss weights.
+        Long tensors of row indices, longest rows first. Rows are ranked longest first (prompt + response span; ties
+        keep ``order``) and cut into runs of consecutive ranked rows: a dynamic programme over the cut points picks
+        the fewest runs within the budget, then the fewest padded tokens. A row alone over the budget is a run of
+        its own. The gradient does not depend on how rows are grouped, only on the loss weights.
     """
     if budget < 1:
         raise ValueError(f"budget: expected >= 1 tokens, got {budget}")
     p, r = prompt_spans[order], response_spans[order].clamp(min=1)
     ranked = torch.sort(-(p + r), stable=True).indices
-    chunks: list[list[int]] = []
-    widest_p = widest_r = 0
-    for row, pi, ri in zip(order[ranked].tolist(), p[ranked].tolist(), r[ranked].tolist()):
-        wp, wr = max(widest_p, pi), max(widest_r, ri)
-        if not chunks or (len(chunks[-1]) + 1) * (wp + wr) > budget:
-            chunks.append([])
-            wp, wr = pi, ri
-        chunks[-1].append(row)
-        widest_p, widest_r = wp, wr
-    return [torch.tensor(c, dtype=torch.long) for c in chunks]
+    rows, p, r = order[ranked].tolist(), p[ranked].tolist(), r[ranked].tolist()
+    n = len(rows)
+    best: list[tuple[int, int, int]] = [(0, 0, n)] * (n + 1)  # from row i on: (passes, padded tokens, next cut)
+    for i in range(n - 1, -1, -1):
+        widest_p = widest_r = 0
+        options = []
+        for j in range(i + 1, n + 1):
+            widest_p, widest_r = max(widest_p, p[j - 1]), max(widest_r, r[j - 1])
+            cost = (j - i) * (widest_p + widest_r)
+            if j > i + 1 and cost > budget:
+                break  # longer runs only cost more
+            options.append((best[j][0] + 1, best[j][1] + cost, j))
+        best[i] = min(options)
+    chunks, i = [], 0
+    while i < n:
+        chunks.append(torch.tensor(rows[i : best[i][2]], dtype=torch.long))
+        i = best[i][2]
+    return chunks
 
 
 def trim_padding(input_ids: Tensor, attention_mask: Tensor, prompt_length: int) -> tuple[Tensor, Tensor, int]:

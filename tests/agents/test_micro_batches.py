@@ -29,7 +29,7 @@ def test_row_lengths_are_the_real_prompt_and_response_spans():
     assert response.tolist() == [2, 1, 0, 3]  # the span runs to the last real response token
 
 
-def test_packing_takes_the_longest_rows_first_and_fills_each_micro_batch_to_the_budget():
+def test_packing_takes_the_longest_rows_first_into_the_fewest_micro_batches_within_the_budget():
     prompt, response = torch.full((5,), 2), torch.tensor([3, 10, 1, 6, 2])  # widths 5, 12, 3, 8, 4
     chunks = pack_by_tokens(torch.tensor([4, 2, 0, 3, 1]), prompt, response, 24)
     # 1 (12) + 3 (8): 2 x 12 = 24 fits; + 0: 3 x 12 = 36 does not; 0 (5) + 4 (4) + 2 (3): 3 x 5 = 15
@@ -39,6 +39,13 @@ def test_packing_takes_the_longest_rows_first_and_fills_each_micro_batch_to_the_
         [3],  # 2 x 8 = 16 > 15
         [0, 4, 2],
     ]
+
+
+def test_among_the_fewest_micro_batches_packing_picks_the_least_padding():
+    prompt, response = torch.ones(5, dtype=torch.long), torch.tensor([3, 9, 3, 3, 3])  # widths 4, 10, 4, 4, 4
+    chunks = pack_by_tokens(torch.arange(5), prompt, response, 20)
+    # filling greedily gives [1, 0] (2 x 10 = 20) + [2, 3, 4] (12): 32 tokens; [1] (10) + [0, 2, 3, 4] (16): 26
+    assert [c.tolist() for c in chunks] == [[1], [0, 2, 3, 4]]
 
 
 def test_a_micro_batch_costs_its_longest_prompt_plus_its_longest_response_per_row():
@@ -132,10 +139,10 @@ def test_token_budget_gradients_equal_the_one_pass_and_the_row_micro_batch_gradi
     batch = tiny_batch(policy)
     one_pass = gradients(policy, agent, batch)
     assert one_pass["sums"][1] > 0  # some ratios clip: the old log-probs matter
-    budgets = {"micro_batch_tokens": 128}  # 3 micro-batches here ([4, 1], [6, 5, 2], [7, 3, 0]), each trimmed
+    budgets = {"micro_batch_tokens": 128}  # 3 micro-batches here ([4, 1], [6], [5, 2, 7, 3, 0]), each trimmed
     prompt, response = row_lengths(batch.attention_mask, batch.prompt_length)
     order = torch.arange(len(batch))
-    assert [len(c) for c in micro_batches(batch, order, 8, 128)] == [2, 3, 3] and int((prompt + response).max()) > 50
+    assert [len(c) for c in micro_batches(batch, order, 8, 128)] == [2, 1, 5] and int((prompt + response).max()) > 50
     for sizes in ({"micro_batch_size": 3}, budgets, {"micro_batch_tokens": 30}, {"micro_batch_tokens": 10_000}):
         assert_same(gradients(policy, agent, batch, **sizes), one_pass)
 
