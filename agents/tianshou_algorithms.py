@@ -13,7 +13,8 @@ group is (its round, its env's group); the update checks that every group holds 
 
 tianshou's ``batch_size`` is the mini-batch of one optimiser step (None: the whole collected batch, one step per
 pass, as hicra's ``Trainer`` does) and ``update_step_num_repetitions`` the number of passes (hicra's
-``ppo_epochs``); ``TrainConfig.micro_batch_size`` only splits the forward and backward passes.
+``ppo_epochs``); ``TrainConfig.micro_batch_size`` (or ``micro_batch_tokens``, a token budget) only splits the
+forward and backward passes.
 """
 
 from __future__ import annotations
@@ -111,7 +112,8 @@ class HicraAlgorithm(OnPolicyAlgorithm[LLMPolicy]):
         policy: the LLM policy the collector samples with.
         agent: credit assignment and loss (``make_agent("hicra")``, ...).
         config: the run's ``TrainConfig``; its ``group_size``, ``seed``, ``temperature``, ``micro_batch_size``,
-            ``lr``, ``weight_decay`` and ``max_grad_norm`` are used (tianshou's trainer sets the rest).
+            ``micro_batch_tokens``, ``lr``, ``weight_decay`` and ``max_grad_norm`` are used (tianshou's trainer sets
+            the rest).
         grams: the Strategic Grams that mark planning tokens (default: the paper's list).
         optim: tianshou optimizer factory (default: AdamW with ``config.lr`` and ``config.weight_decay``, as
             hicra's ``Trainer``); an LR scheduler it carries is stepped after every update.
@@ -217,7 +219,8 @@ class HicraAlgorithm(OnPolicyAlgorithm[LLMPolicy]):
                 optimizer.zero_grad(set_to_none=True)
                 mini_loss, mini_clip, finite = accumulate_gradients(
                     llm, self.agent, _SINGLE, _ONE_PROCESS, mini, mini_credit, torch.arange(len(rows)),
-                    micro_batch_size=cfg.micro_batch_size, temperature=cfg.temperature, first=scores,
+                    micro_batch_size=cfg.micro_batch_size, micro_batch_tokens=cfg.micro_batch_tokens,
+                    temperature=cfg.temperature, first=scores,
                 )  # fmt: skip
                 if scores is not None:
                     first.logprobs[rows], first.entropy[rows] = scores.logprobs, scores.entropy

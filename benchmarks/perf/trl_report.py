@@ -115,7 +115,8 @@ def _fmt(value: float) -> str:
 
 def _label(entry: dict) -> str:
     c = entry["comparison"]
-    ours = {"hf": "hicra (transformers)", "vllm": "hicra (vllm engine)", "none": "-"}[c["ours"]]
+    budget = f", micro-batches <= {c['micro_tokens']} tokens" if c.get("micro_tokens") else ""
+    ours = {"hf": f"hicra (transformers{budget})", "vllm": f"hicra (vllm engine{budget})", "none": "-"}[c["ours"]]
     trl = {"hf": "TRL (transformers generate)", "vllm": "TRL (vLLM colocate, patched by us)",
            "vllm-unpatched": "TRL (vLLM colocate, as shipped)"}[c["trl"]]  # fmt: skip
     return f"{ours} vs {trl}"
@@ -146,7 +147,9 @@ def phase_table(comparisons: dict[str, dict]) -> str:
         for side, trainer in (("ours", "hicra"), ("trl", "TRL")):
             phases = e.get("summary", {}).get(side, {}).get("phases")
             if phases:
-                rows.append([name, f"{trainer} ({e['comparison'][side]})", *(_fmt(phases[k]) for k, _ in PHASES)])
+                c = e["comparison"]
+                budget = f", <= {c['micro_tokens']} tokens" if side == "ours" and c.get("micro_tokens") else ""
+                rows.append([name, f"{trainer} ({c[side]}{budget})", *(_fmt(phases[k]) for k, _ in PHASES)])
     return md_table(headers, rows)
 
 
@@ -222,13 +225,18 @@ def as_shipped(comparisons: dict[str, dict], patches: tuple[str, ...]) -> list[s
     return lines
 
 
+def _budget(c: dict) -> str:
+    tokens = c.get("micro_tokens")
+    return f" (hicra: micro-batches of <= {tokens} padded tokens instead)" if tokens else ""
+
+
 def _section(name: str, e: dict) -> list[str]:
     c, s = e["comparison"], e.get("summary", {})
     if c["ours"] == "none":
         return [f"### {name}: {_label(e)}", "", "TRL alone, to record what happens (see above).", ""]
     lines = [f"### {name}: {_label(e)}", "",
              f"{c['model']}, {c['prompts']} prompts x {c['group']} completions per optimiser step, <= {c['max_new']} "
-             f"new tokens, micro-batch {c['micro']}; median of {c['steps']} timed steps per side after "
+             f"new tokens, micro-batch {c['micro']}{_budget(c)}; median of {c['steps']} timed steps per side after "
              f"{c['warmup']} warm-up steps, taking turns.", ""]  # fmt: skip
     if e.get("failed") and c["trl"] != "vllm-unpatched":
         lines += [f"**Did not complete**: {e['failed']['what']}: `{e['failed']['error']}`", ""]

@@ -2,8 +2,8 @@
 
 ``update IN OUT``: each configuration in IN (``{"batch", "configs": [(agent, agent kwargs, TrainConfig), ...]}``) gets a
 fresh trainer; every rank takes its groups of the global batch, assigns their credit and runs one
-``Trainer.update``. Rank 0 saves, per configuration, the full parameters and gradients after the update and the
-step's metrics over the global batch.
+``Trainer.update``. Rank 0 saves, per configuration, the full parameters and gradients after the update, the
+step's metrics over the global batch and each rank's number of forward passes in the update.
 
 ``runs OUT_DIR SPEC_JSON``: a straight run of ``steps`` steps and a run of ``steps // 2`` steps (to be resumed by the
 test with ``hicra train --resume``) of HICRA, both from ``{"agent": {AgentConfig fields}, "train": {TrainConfig
@@ -47,7 +47,11 @@ def one_update(name: str, agent_kwargs: dict, config: TrainConfig, batch) -> dic
     local = batch.select(torch.nonzero(torch.isin(batch.group_ids, torch.tensor(list(share)))).flatten())
     local = trainer.score(local) if trainer.score_first else local  # as train_step: several epochs score first
     credit = trainer.agent.credit(local, torch.Generator().manual_seed(0))
+    passes: list[int] = []
+    hook = trainer.policy.scorer.register_forward_hook(lambda *args: passes.append(1))
     update = trainer.update(local, credit)
+    hook.remove()
+    per_rank = trainer.dist.gather(len(passes))
     params = {k: full(p) for k, p in trainer.policy.model.named_parameters()}
     grads = {k: full(p.grad) for k, p in trainer.policy.model.named_parameters()}
     merged = gather_step(trainer.dist, local, credit, update, {}, trainer.policy.tokenizer.pad_token_id)
@@ -57,7 +61,7 @@ def one_update(name: str, agent_kwargs: dict, config: TrainConfig, batch) -> dic
     if merged is None:
         return None
     metrics = step_metrics(0, *merged[:3], grams, perplexity0=None, tis_cap=tis_cap, timings={})
-    return {"params": params, "grads": grads, "metrics": asdict(metrics)}
+    return {"params": params, "grads": grads, "metrics": asdict(metrics), "passes": per_rank}
 
 
 def engine_gap(trainer: Trainer, seed: int) -> tuple[float, torch.Tensor, object]:

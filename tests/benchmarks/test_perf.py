@@ -488,3 +488,35 @@ def test_trl_comparisons_run_with_passive_openmp_unless_the_user_chose(monkeypat
     assert _child_env()["OMP_WAIT_POLICY"] == "PASSIVE"
     monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")
     assert _child_env()["OMP_WAIT_POLICY"] == "ACTIVE"
+
+
+def test_trl_token_budget_comparisons_take_the_asked_budget_and_the_report_names_it():
+    from hicra.benchmarks.perf import bench_trl
+    from hicra.benchmarks.perf.trl_report import markdown, summarize
+
+    chosen = bench_trl.select_comparisons("hf-vs-trl-hf,hf-tokens-vs-trl-hf", 5, 1, 2)
+    assert [(c.name, c.micro, c.micro_tokens) for c in chosen] == [
+        ("hf-vs-trl-hf", 16, None), ("hf-tokens-vs-trl-hf", 16, bench_trl.TINY_TOKENS),
+    ]  # fmt: skip
+    chosen = bench_trl.select_comparisons(
+        "hf-tokens-vs-trl-hf,smollm2-vllm-tokens-vs-trl-vllm,hf-vs-trl-hf", 5, 1, 2, 512
+    )
+    assert [c.micro_tokens for c in chosen] == [None, 512, 512]  # the row comparison keeps its rows
+    results = hand_made_trl_results()
+    entry = results["comparisons"]["vllm-vs-trl-hf"]
+    entry["comparison"]["micro_tokens"] = 1024
+    entry["summary"] = summarize(entry)
+    md = markdown(results)
+    assert "| vllm-vs-trl-hf | hicra (vllm, <= 1024 tokens) | 0.11 |" in md  # the phase table
+    assert "| vllm-vs-trl-hf | TRL (hf) | 0.14 |" in md  # TRL keeps its rows
+    assert "vllm-vs-trl-hf: hicra (vllm engine, micro-batches <= 1024 tokens) vs TRL" in md  # ratio table, section
+    assert "micro-batch 16 (hicra: micro-batches of <= 1024 padded tokens instead)" in md
+
+
+def test_our_side_trains_with_the_comparisons_token_budget():
+    from hicra.benchmarks.perf.trl_pair import Comparison, OurSide
+
+    side = OurSide(Comparison("x", prompts=2, group=2, micro=2, micro_tokens=300, steps=1, warmup=0), seed=0)
+    assert (side.config.micro_batch_tokens, side.config.micro_batch_size) == (300, 2)
+    row = side.step()
+    assert row["update_s"] > 0 and row["wall_s"] >= row["update_s"]
