@@ -2,7 +2,9 @@
 given the strategy, and token entropy at token 0 against the deciding token (the first after the preamble).
 
 ``python -m hicra.agents.tiny_probe --model tiny-v2 --env hicra/MiniatureV2-v0`` prints the table (unseen problems:
-indices from 1,000,000, far from any training set). A response's strategy is the one whose opener it holds
+indices from 1,000,000, far from any training set); ``--eval-noise RUN_DIR`` instead re-evaluates a run's held-out
+accuracy (in distribution and at ``difficulty=2``) with several sampling seeds, for the pre-registration's
+power calculation. A response's strategy is the one whose opener it holds
 (``"none"`` if no opener appears); the deciding token is the first token whose characters start after the end of
 the response's first sentence (the shared preamble ``We have ... .``), so on the first miniature, whose responses
 open with the strategy, the second sentence's first token is measured instead: read its column as ``-``.
@@ -94,6 +96,42 @@ def probe(model: str, env_id: str, *, problems: int = 128, samples: int = 4, max
     ]
 
 
+def eval_noise(run_dir: str, *, eval_seeds: int = 3, ood: dict | None = None) -> list[tuple[str, int, float]]:
+    """Held-out accuracy of a run's latest checkpoint (step 0's weights if it has none) re-evaluated with
+    ``eval_seeds`` sampling seeds, on the run's held-out problems and, with ``ood``, on the same indices of the env
+    made with ``env_kwargs`` updated by ``ood``: ``[(split, eval seed, accuracy)]``. The spread over eval seeds is
+    the evaluation noise of one held-out figure."""
+    import json
+    from pathlib import Path
+
+    import gymnasium as gym
+
+    import hicra_env  # noqa: F401  (registers the ids)
+
+    from .checkpoint import latest_checkpoint
+    from .heldout import heldout_counts
+    from .policy import Policy
+    from .sampling import SamplingConfig
+
+    train = json.loads((Path(run_dir) / "config.json").read_text())["train"]
+    policy = Policy.from_pretrained(train["model"])
+    checkpoint = latest_checkpoint(run_dir)
+    if checkpoint is not None:
+        policy.model.load_state_dict(torch.load(checkpoint / "model.pt", map_location="cpu"))
+    first, count = train["env_kwargs"]["num_problems"], train["heldout_problems"]
+    sampling = SamplingConfig(max_new_tokens=train["max_new_tokens"])
+    splits = {"in": train["env_kwargs"], **({"ood": {**train["env_kwargs"], **ood}} if ood else {})}
+    results = []
+    for split, kwargs in splits.items():
+        env = gym.make(train["env_id"], **kwargs)
+        for seed in range(eval_seeds):
+            right, _, problems = heldout_counts(
+                policy, env, range(first, first + count), sampling, train["heldout_samples"], 10_000 + seed
+            )
+            results.append((split, seed, right / (problems * train["heldout_samples"])))
+    return results
+
+
 def _mean(values: tuple[float, ...]) -> float:
     """Mean of the finite values (a response too short for a deciding token has nan there)."""
     finite = [v for v in values if v == v]
@@ -109,8 +147,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--samples", type=int, default=4)
     parser.add_argument("--max-new-tokens", type=int, default=80)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--eval-noise", metavar="RUN_DIR", help="instead: re-evaluate a run's held-out accuracy")
+    parser.add_argument("--eval-seeds", type=int, default=3)
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
+    if args.eval_noise:
+        for split, seed, accuracy in eval_noise(args.eval_noise, eval_seeds=args.eval_seeds, ood={"difficulty": 2}):
+            print(f"{args.eval_noise}\t{split}\teval seed {seed}\theld-out accuracy {accuracy:.4f}")
+        return
     table = probe(args.model, args.env, problems=args.problems, samples=args.samples,
                   max_new_tokens=args.max_new_tokens, seed=args.seed)  # fmt: skip
     print("| family | strategy | responses | share | accuracy | entropy token 0 | entropy deciding token |")
