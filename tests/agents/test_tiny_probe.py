@@ -34,3 +34,18 @@ def test_decision_index_is_the_first_token_after_the_first_full_stop():
     assert decision_index(_CharTokenizer(), list(range(9))) == 5  # " Go"
     assert decision_index(_CharTokenizer(), [0, 1, 2, 3]) is None  # no full stop yet
     assert decision_index(_CharTokenizer(), [0, 1, 2, 3, 4]) is None  # nothing after it
+
+
+def test_eval_noise_re_evaluates_a_runs_heldout_problems_in_and_out_of_distribution(tmp_path):
+    """A run folder without checkpoints: step 0's weights, 2 held-out problems x 1 sample, 2 eval seeds per split;
+    accuracies are counts over 2 responses."""
+    import json
+
+    from hicra.agents.tiny_probe import eval_noise
+
+    train = {"env_id": "hicra/MiniatureV2-v0", "env_kwargs": {"num_problems": 8}, "model": "tiny-v2",
+             "heldout_problems": 2, "heldout_samples": 1, "max_new_tokens": 4}  # fmt: skip
+    (tmp_path / "config.json").write_text(json.dumps({"agent": {}, "train": train}))
+    results = eval_noise(str(tmp_path), eval_seeds=2, ood={"difficulty": 2})
+    assert [(split, seed) for split, seed, _ in results] == [("in", 0), ("in", 1), ("ood", 0), ("ood", 1)]
+    assert all(accuracy == 0.0 for *_, accuracy in results)  # 4 tokens never reach a boxed answer
