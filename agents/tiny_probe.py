@@ -73,7 +73,7 @@ def probe(model: str, env_id: str, *, problems: int = 128, samples: int = 4, max
         prompts, num_samples=samples, sampling=SamplingConfig(max_new_tokens=max_new_tokens), seed=seed
     )
     rows = [ids[i] for i in gen.prompt_index.tolist()]
-    rewards, _ = env.unwrapped.evaluate(rows, gen.texts)
+    rewards, _ = env.get_wrapper_attr("evaluate")(rows, gen.texts)
     entropy = policy.score(gen.input_ids, gen.attention_mask, gen.prompt_length, temperature=1.0, micro_batch_size=64)
     cells: dict[tuple[str, str], list[tuple[float, float, float]]] = defaultdict(list)
     for r, (pid, text) in enumerate(zip(rows, gen.texts)):
