@@ -96,3 +96,17 @@ def test_tiny_v2_starts_undecided_at_the_deciding_token_not_at_token_0():
     by_family = {r.family: r for r in rows}
     assert all(r.entropy_token0 < 0.1 < r.entropy_decision for r in rows if r.strategy != "none"), rows
     assert set(by_family) == set(MINIATURE_V2)
+
+
+def test_working_solutions_fit_the_presets_budget_and_listings_do_not(tokenizer):
+    """With the preset's 80 new tokens (EOS included): every working solution fits at both difficulties (at most 62
+    and 76 tokens measured on 800 problems), and no listing does at difficulty 1 (at least 84)."""
+    budget = 80
+    for difficulty in (1, 2):
+        for family in MINIATURE_V2:
+            for seed in range(25):
+                solutions = FAMILIES[family].strategy_solutions(difficulty, seed)
+                working, other = (len(tokenizer(s)["input_ids"]) + 1 for s in solutions.values())
+                assert working <= budget, (family, difficulty, seed, working)
+                if family in ("digits", "taken"):
+                    assert other > budget, (family, difficulty, seed, other)
