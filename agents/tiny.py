@@ -1,7 +1,9 @@
 """The tiny policy: a 0.5M-parameter Llama with its own BPE tokenizer, warm-started on the strategy miniature.
 
 The default recipe's build ships as package data (``hicra/agents/data/tiny/``, about 2 MB, sha256 in
-:data:`SHIPPED_SHA256`): the ``tiny`` preset loads it with no build step. ``python -m hicra.agents.tiny --rebuild
+:data:`SHIPPED_SHA256`): the ``tiny`` preset loads it with no build step. So does the ``tiny-v2`` preset, the build
+of :data:`TINY_V2` warm-started on the second miniature ``hicra/MiniatureV2-v0`` (``hicra/agents/data/tiny_v2/``,
+:data:`SHIPPED_V2_SHA256`; ``--rebuild --recipe tiny-v2``). ``python -m hicra.agents.tiny --rebuild
 --out DIR`` rebuilds it from :class:`TinyRecipe` (about 7 CPU-minutes on one thread; bit-for-bit on the same platform,
 library versions and thread count) and compares the hashes. Other recipes build on first use into
 ``$HICRA_CACHE/tiny-<recipe hash>``.
@@ -29,7 +31,7 @@ import torch
 from .model_cache import cached_dir
 from .tiny_training import RECIPE_VERSION, TinyRecipe, make_model, train_tokenizer, warm_start
 
-__all__ = ["RECIPE_VERSION", "TinyRecipe", "build_tiny", "shipped_dir", "tiny_dir"]
+__all__ = ["RECIPE_VERSION", "TINY_V2", "TinyRecipe", "build_tiny", "shipped_dir", "tiny_dir"]
 
 logger = logging.getLogger(__name__)
 
@@ -44,17 +46,35 @@ SHIPPED_SHA256: dict[str, str] = {
 }
 """sha256 of every file of the shipped default build (``hicra/agents/data/tiny/``), by file name."""
 
+TINY_V2 = TinyRecipe(envs=(("hicra/MiniatureV2-v0", 3000),), steps=400)
+"""The recipe of the ``tiny-v2`` preset: the same model and build, warm-started on ``hicra/MiniatureV2-v0`` alone
+(both strategies' worked solutions of 3000 problems), 400 steps (fewer than ``tiny``'s 1200: its examples are
+longer and the build had to fit a shared 2-core machine: 1330 s there at a load of 8-11, warm-start loss 6.15 ->
+0.25), shipped as ``hicra/agents/data/tiny_v2/``."""
+SHIPPED_V2_SHA256: dict[str, str] = {
+    "config.json": "73ae93f7c41d880942beaeb7f9fd3e5c0a56694ae1df83405a81c60ace1b3ee2",
+    "generation_config.json": "7422e2a1c4cd746e64d3d3c615d8bcc7bddf5e334d1683abe437493ceb17bb07",
+    "hicra_tiny_recipe.json": "ea23d0d0e80954b8028585adc74d8ecb1f6785ee5c4dd89b265a45d4d5e24bc7",
+    "model.safetensors": "ccdb7557d6f5857d7cfc820b3857e938090d61f04f693fc135d40baa5780f931",
+    "tokenizer.json": "e538ea353d0b54cfc90e1bba46de65c4232ec6d2e62e398d9654cdedca91f379",
+    "tokenizer_config.json": "d23d139f95ef54e7317a2b81cb3cdbc2f515170c199a1ad3095a981b7b7c00c4",
+}
+"""sha256 of every file of the shipped ``tiny-v2`` build (``hicra/agents/data/tiny_v2/``), by file name."""
 
-def shipped_dir() -> Path:
-    """The folder of the shipped default build inside the installed package."""
-    return Path(str(resources.files("hicra.agents") / "data" / "tiny"))
+
+def shipped_dir(name: str = "tiny") -> Path:
+    """The folder of a shipped build inside the installed package: ``tiny`` (the default recipe) or ``tiny_v2``."""
+    return Path(str(resources.files("hicra.agents") / "data" / name))
 
 
 def tiny_dir(recipe: TinyRecipe | None = None) -> Path:
-    """The tiny policy directory for ``recipe``: the shipped build for the default recipe, else a cached build."""
+    """The tiny policy directory for ``recipe``: the shipped build for the default recipe and for :data:`TINY_V2`,
+    else a cached build."""
     recipe = recipe or TinyRecipe()
     if recipe == TinyRecipe() and (shipped_dir() / RECIPE_FILE).is_file():
         return shipped_dir()
+    if recipe == TINY_V2 and (shipped_dir("tiny_v2") / RECIPE_FILE).is_file():
+        return shipped_dir("tiny_v2")
     return cached_dir(f"tiny-{recipe.key()}", lambda out: build_tiny(recipe, out))
 
 
@@ -141,24 +161,31 @@ def _portable_tokenizer_class(path: Path) -> None:
     path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
 
 
+_SHIPPED = {"tiny": (lambda: TinyRecipe(), SHIPPED_SHA256), "tiny-v2": (lambda: TINY_V2, SHIPPED_V2_SHA256)}
+"""``--recipe`` name -> (its recipe, the shipped build's hashes)."""
+
+
 def main(argv: list[str] | None = None) -> None:
-    """``python -m hicra.agents.tiny``: print the default tiny policy's folder; ``--rebuild --out DIR`` rebuilds
-    it from :class:`TinyRecipe` into ``DIR`` and prints each file's sha256 beside the shipped one."""
+    """``python -m hicra.agents.tiny``: print the tiny policy's folder (``--recipe tiny-v2``: the second
+    miniature's); ``--rebuild --out DIR`` rebuilds it into ``DIR`` and prints each file's sha256 beside the
+    shipped one."""
     parser = argparse.ArgumentParser(prog="python -m hicra.agents.tiny", description=main.__doc__)
-    parser.add_argument("--rebuild", action="store_true", help="build the default recipe from scratch")
+    parser.add_argument("--rebuild", action="store_true", help="build the recipe from scratch")
+    parser.add_argument("--recipe", choices=sorted(_SHIPPED), default="tiny", help="which shipped recipe")
     parser.add_argument("--out", type=Path, help="where --rebuild writes (a new or empty folder)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    recipe, shipped = _SHIPPED[args.recipe][0](), _SHIPPED[args.recipe][1]
     if not args.rebuild:
-        print(tiny_dir())
+        print(tiny_dir(recipe))
         return
     if args.out is None or (args.out.exists() and any(args.out.iterdir())):
         parser.error(f"--rebuild needs --out: a new or empty folder, got {args.out}")
     args.out.mkdir(parents=True, exist_ok=True)
-    torch.set_num_threads(1)  # the shipped build used one thread; matmul sums may differ with more
-    build_tiny(TinyRecipe(), args.out)
+    torch.set_num_threads(1)  # the shipped builds used one thread; matmul sums may differ with more
+    build_tiny(recipe, args.out)
     for name, digest in file_hashes(args.out).items():
-        same = "same as shipped" if SHIPPED_SHA256.get(name) == digest else "differs from shipped"
+        same = "same as shipped" if shipped.get(name) == digest else "differs from shipped"
         print(f"{digest}  {name}  ({same})")
 
 

@@ -20,6 +20,10 @@ MINIATURE = ("chain", "undo", "cycle", "seats")
 """Families of ``hicra/Miniature-v0`` (:mod:`hicra_env.sources.miniature`): index ``i`` is family ``i % 4``, so a
 training set of ``num_problems`` (a multiple of 4) holds each family equally often."""
 
+MINIATURE_V2 = ("march", "rewind", "digits", "taken")
+"""Families of ``hicra/MiniatureV2-v0`` (:mod:`hicra_env.sources.miniature_v2`), in turn as in ``MINIATURE``;
+``difficulty=2`` is its out-of-distribution split (longer chains, larger numbers)."""
+
 
 @dataclass(frozen=True)
 class Task:
@@ -59,6 +63,11 @@ TASKS: dict[str, Task] = {
         _procedural("Counting", ("counting",), "complementary counting"),
         _procedural(
             "Miniature", MINIATURE, "strategy miniature: chain, undo, cycle, seats in turn, two strategies each"
+        ),
+        _procedural(
+            "MiniatureV2",
+            MINIATURE_V2,
+            "second strategy miniature: the decision after a shared preamble; march, rewind, digits, taken in turn",
         ),
         _procedural("Procedural", tuple(FAMILIES), "all procedural families in turn"),
         *(Task(key, hub=key, description=f"hub dataset {spec.path}") for key, spec in HUB_DATASETS.items()),

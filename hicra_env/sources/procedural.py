@@ -20,6 +20,7 @@ from .draft import Draft
 from .fractions_family import fractions
 from .linear import linear
 from .miniature import chain, cycle, seats, undo
+from .miniature_v2 import digits, march, rewind, taken
 from .modular import modular
 from .shortcuts import series, shortcuts
 from .word_problems import word
@@ -88,6 +89,10 @@ FAMILIES: dict[str, Family] = {
         Family("undo", undo, 3, strategy=True),
         Family("cycle", cycle, 2, strategy=True),
         Family("seats", seats, 2, strategy=True),
+        Family("march", march, 2, strategy=True),
+        Family("rewind", rewind, 2, strategy=True),
+        Family("digits", digits, 2, strategy=True),
+        Family("taken", taken, 2, strategy=True),
     )
 }
 """Every procedural family by name."""
