@@ -32,6 +32,7 @@ from collections.abc import Sequence
 import torch
 
 from ..config import EngineUnavailableError
+from ..lora import has_adapters, merged_state_dict
 from ..sampling import SamplingConfig
 from .base import Completions, trim_at_eos
 
@@ -162,10 +163,14 @@ class VLLMEngine:
         """Push ``model``'s whole state dict into the engine (in place, no disk), then drop cached prefixes.
 
         The state dict has whole tensors also when the trainer shards ``model`` with FSDP2 (then this is a
-        collective: every rank pushes into its own engine at the same time).
+        collective: every rank pushes into its own engine at the same time). A model with LoRA adapters pushes its
+        merged weights ``W + scale * B A`` (:func:`~hicra.agents.lora.merged_state_dict`): measured on CPU against
+        serving the adapter with vLLM's LoRA support, see ``benchmarks/perf/bench_lora.py``.
         """
         from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
 
         weights = get_model_state_dict(model, options=StateDictOptions(full_state_dict=True))
+        if has_adapters(model):  # LoRA: the merged weights, under the plain model's names
+            weights = merged_state_dict(model, weights)
         self.llm.collective_rpc("reload_weights", kwargs={"weights_iterator": list(weights.items())})
         self.llm.reset_prefix_cache()
