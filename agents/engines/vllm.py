@@ -77,6 +77,7 @@ class VLLMEngine:
         distributed: this process is one rank of a torchrun job that created its process group first; each rank
             builds its own engine (``distributed_executor_backend="external_launcher"``).
         seed: the engine's base seed (requests carry their own).
+        llm_options: further arguments of ``vllm.LLM`` (e.g. ``enable_lora=True`` for adapter serving).
     """
 
     name = "vllm"
@@ -93,6 +94,7 @@ class VLLMEngine:
         tensor_parallel_size: int = 1,
         distributed: bool = False,
         seed: int = 0,
+        llm_options: dict | None = None,
     ) -> None:
         device = require_vllm()
         from vllm import LLM
@@ -108,6 +110,7 @@ class VLLMEngine:
             kwargs.update(gpu_memory_utilization=gpu_memory_utilization)
         if distributed:
             kwargs.update(distributed_executor_backend="external_launcher")
+        kwargs.update(llm_options or {})
         self.eos_ids = sorted(set(eos_ids))
         self.llm = LLM(**kwargs)
         log.info("vLLM engine on %s: %s (%s, max_model_len %s)", device, model_path, dtype, max_model_len)
