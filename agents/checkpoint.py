@@ -236,10 +236,12 @@ def load_checkpoint(run_dir: str | Path) -> Checkpoint:
 
 
 def _dcp_options(model):
-    """DCP state-dict options: a LoRA model's frozen base is not part of its checkpoint."""
+    """DCP state-dict options: a LoRA model's frozen base is not part of its checkpoint (so loading it cannot be
+    strict; ``dcp.load`` still fails on an adapter tensor the checkpoint lacks)."""
     from torch.distributed.checkpoint.state_dict import StateDictOptions
 
-    return StateDictOptions(ignore_frozen_params=has_adapters(model))
+    adapters = has_adapters(model)
+    return StateDictOptions(ignore_frozen_params=adapters, strict=not adapters)
 
 
 def restore_checkpoint(checkpoint: Checkpoint, model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> None:

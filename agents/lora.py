@@ -29,6 +29,8 @@ ADAPTER_CONFIG = "adapter_config.json"
 ADAPTER_WEIGHTS = "adapter_model.safetensors"
 _PEFT_PREFIX = "base_model.model."
 """peft's ``save_pretrained`` names the adapter weights from the ``PeftModel``, whose base model sits here."""
+INIT_SEED = 0
+"""Seed of the adapters' random initialisation (peft's Kaiming-uniform ``A``), drawn on a forked RNG."""
 INSTALL_HINT = "install the extra: pip install 'hicra[lora]' (peft)"
 
 
@@ -124,7 +126,8 @@ def add_lora(model, config: LoraConfig, *, base_name: str | None = None):
     """Inject ``config``'s adapters into ``model`` in place (peft ``get_peft_model``) and return the ``PeftModel``.
 
     ``model`` (``PeftModel.get_base_model()``) keeps its class; its base weights are frozen, the adapters trainable
-    (``B`` starts at zero, so the adapted model starts equal to the base). ``base_name`` is recorded as the adapter's
+    (``B`` starts at zero, so the adapted model starts equal to the base; ``A`` is drawn from :data:`INIT_SEED`, so
+    equal configs start from equal adapters whatever the global RNG). ``base_name`` is recorded as the adapter's
     base model (what ``hicra eval --model ADAPTER_DIR`` loads).
     """
     peft = _peft()
@@ -135,7 +138,11 @@ def add_lora(model, config: LoraConfig, *, base_name: str | None = None):
         task_type="CAUSAL_LM", r=config.r, lora_alpha=config.alpha, lora_dropout=config.dropout,
         target_modules=list(targets) if isinstance(targets, tuple) else targets,
     )  # fmt: skip
-    adapted = peft.get_peft_model(model, peft_config)
+    import torch
+
+    with torch.random.fork_rng(devices=list(range(torch.cuda.device_count()))):  # same adapters, global RNG untouched
+        torch.manual_seed(INIT_SEED)
+        adapted = peft.get_peft_model(model, peft_config)
     if base_name is not None:
         adapted.peft_config["default"].base_model_name_or_path = base_name
     trainable, total = count_parameters(model)
