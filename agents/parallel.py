@@ -86,6 +86,11 @@ def prepare(policy, config, context: DistContext, *, trainable: bool = True) -> 
     """
     if getattr(policy, "shares_model", False):
         return Layout("single")
+    if trainable and getattr(config, "lora", None) is not None and getattr(policy, "adapter", None) is None:
+        raise ValueError(
+            "train.lora: expected a policy with LoRA adapters (Policy.from_pretrained(..., lora=config.lora)), got "
+            "one without: it would fine-tune every weight"
+        )
     if trainable and config.activation_checkpointing:
         checkpoint_layers(policy.model)
     if not context.active:

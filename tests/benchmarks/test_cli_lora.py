@@ -37,7 +37,11 @@ def test_train_with_lora_prints_parameters_and_saves_an_adapter_that_eval_reads(
     from hicra.agents import TrainConfig, Trainer, make_agent
     from hicra.benchmarks.cli import main
 
-    if Trainer(make_agent("grpo"), TrainConfig(lora=LoraConfig())).policy.adapter is None:
+    try:
+        built = Trainer(make_agent("grpo"), TrainConfig(lora=LoraConfig())).policy.adapter is not None
+    except ValueError:  # parallel.prepare refuses a LoRA config with a policy built without adapters
+        built = False
+    if not built:
         pytest.skip("needs the trainer to build its policy with lora=config.lora (the diff in the lora report)")
     run = tmp_path / "run"
     argv = ["train", "--model", "tiny", "--steps", "1", "--set", "train.lora.r=4", *SETS, "--out", str(run), "-q"]
