@@ -154,7 +154,7 @@ def _peft():
     try:
         import peft
     except ImportError as err:
-        raise ValueError(f"train.lora: LoRA needs peft; {INSTALL_HINT}") from err
+        raise ValueError(f"LoRA adapters need peft; {INSTALL_HINT}") from err
     return peft
 
 
@@ -178,6 +178,33 @@ def adapters_disabled(adapter) -> Iterator[None]:
     """Run the base model: ``adapter`` (a ``PeftModel``) with its adapter layers off for the duration."""
     with adapter.disable_adapter():
         yield
+
+
+class WithoutAdapters:
+    """A scorer run with the LoRA adapters of ``adapter`` (a ``PeftModel``) disabled: the base model's scores (the
+    KL reference of a LoRA policy, the same model object)."""
+
+    def __init__(self, scorer, adapter) -> None:
+        self.scorer, self.adapter = scorer, adapter
+
+    def __call__(self, *args, **kwargs):
+        with adapters_disabled(self.adapter):
+            return self.scorer(*args, **kwargs)
+
+
+def with_adapters(model, base_name: str, lora: LoraConfig | None, adapter: str | None):
+    """``(model, PeftModel | None)``: fresh trainable adapters (``lora``), or a saved adapter folder merged in (a
+    plain model back), or ``model`` as it is."""
+    if lora is not None:
+        peft_model = add_lora(model, lora, base_name=base_name)
+        return peft_model.get_base_model(), peft_model
+    if adapter is None:
+        return model, None
+    if not is_adapter_dir(adapter):
+        raise ValueError(f"adapter: expected a folder with adapter_config.json (a saved peft adapter), got {adapter!r}")
+    merged = _peft().PeftModel.from_pretrained(model, adapter).merge_and_unload()
+    log.info("merged the adapter %s into %s", adapter, base_name)
+    return merged.eval(), None
 
 
 def is_adapter_dir(path: str | Path) -> bool:

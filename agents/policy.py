@@ -21,16 +21,8 @@ from .engines import make_engine, resolve_engine
 from .engines.base import Completions, RolloutEngine
 from .engines.hf import HFEngine, left_pad
 from .logprobs import TokenScorer, output_head
-from .lora import INSTALL_HINT as LORA_HINT
-from .lora import (
-    LoraConfig,
-    adapter_base,
-    adapters_disabled,
-    add_lora,
-    check_qlora_device,
-    is_adapter_dir,
-    quantization_config,
-)
+from .lora import LoraConfig, WithoutAdapters, adapter_base, check_qlora_device, is_adapter_dir, quantization_config
+from .lora import with_adapters as _with_adapters
 from .presets import resolve_model
 from .rollout import TokenScores
 from .sampling import SamplingConfig
@@ -293,37 +285,6 @@ class Policy:
             input_ids, attention_mask, prompt_length,
             temperature=temperature, with_entropy=with_entropy, chunk_size=chunk_size or self.chunk_size,
         )  # fmt: skip
-
-
-class WithoutAdapters(torch.nn.Module):
-    """A scorer run with the LoRA adapters of ``adapter`` (a ``PeftModel``) disabled: the base model's scores."""
-
-    def __init__(self, scorer: torch.nn.Module, adapter) -> None:
-        super().__init__()
-        self.scorer = scorer
-        self._adapter = (adapter,)  # not a submodule: the scorer already holds the model
-
-    def forward(self, *args, **kwargs):
-        with adapters_disabled(self._adapter[0]):
-            return self.scorer(*args, **kwargs)
-
-
-def _with_adapters(model, base_name: str, lora: LoraConfig | None, adapter: str | None):
-    """``(model, PeftModel | None)``: fresh trainable adapters (``lora``), or a saved adapter merged in."""
-    if lora is not None:
-        peft_model = add_lora(model, lora, base_name=base_name)
-        return peft_model.get_base_model(), peft_model
-    if adapter is None:
-        return model, None
-    try:
-        from peft import PeftModel
-    except ImportError as err:
-        raise ValueError(f"adapter {adapter!r}: loading a LoRA adapter needs peft; {LORA_HINT}") from err
-    if not is_adapter_dir(adapter):
-        raise ValueError(f"adapter: expected a folder with adapter_config.json (a saved peft adapter), got {adapter!r}")
-    merged = PeftModel.from_pretrained(model, adapter).merge_and_unload()
-    logger.info("merged the adapter %s into %s", adapter, base_name)
-    return merged.eval(), None
 
 
 def _check_logprob_inputs(input_ids: Tensor, attention_mask: Tensor, prompt_length: int) -> None:
