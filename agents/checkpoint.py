@@ -6,6 +6,10 @@ Layout of a run directory::
     run_dir/checkpoints/step-000010/{dcp/, state.json}   # sharded (FSDP2): torch.distributed.checkpoint
     run_dir/checkpoints/latest            # text file naming the newest complete checkpoint
 
+A model training LoRA adapters (:mod:`hicra.agents.lora`) writes ``adapter/`` (peft's format: ``adapter_config.json``,
+``adapter_model.safetensors``; ``hicra eval --model .../adapter`` reads it) instead of ``model.pt``: the frozen base
+comes back from the run's ``train.model``. Sharded, its DCP state holds the adapters' shards only.
+
 ``model.pt`` and ``optimizer.pt`` hold full state dicts (a single process, or rank 0 of a DDP run, whose ranks
 hold equal copies). A run sharded with FSDP2 writes :func:`save_sharded_checkpoint`: every rank writes its shards
 with ``torch.distributed.checkpoint`` (DCP, which reshards on load, so a run can resume on another number of
@@ -29,6 +33,8 @@ from typing import Any
 
 import torch
 
+from .lora import has_adapters, load_adapter_state, restore_adapter, save_adapter
+
 log = logging.getLogger(__name__)
 
 
@@ -38,9 +44,12 @@ class Checkpoint:
 
     path: Path
     model_state: dict[str, torch.Tensor] | None
-    """None for a sharded checkpoint: :func:`restore_checkpoint` loads it into the sharded model."""
+    """None for a sharded checkpoint: :func:`restore_checkpoint` loads it into the sharded model. The adapter
+    weights alone (peft's names) for a LoRA checkpoint."""
     optimizer_state: dict[str, Any] | None
     state: dict[str, Any]
+    adapter: bool = False
+    """Written by a model training LoRA adapters: the adapters (and their optimiser state) only."""
 
     @property
     def sharded(self) -> bool:
@@ -54,6 +63,13 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _fsync_tree(folder: Path) -> None:
+    for path in folder.iterdir():
+        with open(path, "rb") as fh:
+            os.fsync(fh.fileno())
+    _fsync_dir(folder)
 
 
 def _write_file(path: Path, write) -> None:
@@ -76,7 +92,11 @@ def save_checkpoint(
     root.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".step-{step:06d}-", dir=root))
     try:
-        _write_file(tmp / "model.pt", lambda fh: torch.save(model.state_dict(), fh))
+        if has_adapters(model):
+            save_adapter(model, tmp / "adapter")
+            _fsync_tree(tmp / "adapter")
+        else:
+            _write_file(tmp / "model.pt", lambda fh: torch.save(model.state_dict(), fh))
         _write_file(tmp / "optimizer.pt", lambda fh: torch.save(optimizer.state_dict(), fh))
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -108,7 +128,7 @@ def save_sharded_checkpoint(
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir()
     dist.barrier()
-    model_state, optimizer_state = get_state_dict(model, optimizer)
+    model_state, optimizer_state = get_state_dict(model, optimizer, options=_dcp_options(model))
     dcp.save({"model": model_state, "optimizer": optimizer_state}, checkpoint_id=tmp / "dcp")
     final = _publish(root, tmp, step, state, keep) if main else root / f"step-{step:06d}"
     dist.barrier()
@@ -202,12 +222,26 @@ def load_checkpoint(run_dir: str | Path) -> Checkpoint:
             f"no checkpoint in {run_dir}: expected {Path(run_dir) / 'checkpoints' / 'latest'} "
             "(was the run started with a run directory and stopped after its first checkpoint?)"
         )
-    sharded = (path / "dcp").is_dir()
-    model_state = None if sharded else torch.load(path / "model.pt", map_location="cpu", weights_only=True)
+    sharded, adapter = (path / "dcp").is_dir(), (path / "adapter").is_dir()
+    if sharded:
+        model_state = None
+    elif adapter:
+        model_state = load_adapter_state(path / "adapter")
+    else:
+        model_state = torch.load(path / "model.pt", map_location="cpu", weights_only=True)
     optimizer_state = None if sharded else torch.load(path / "optimizer.pt", map_location="cpu", weights_only=True)
     state = json.loads((path / "state.json").read_text())
     torch.set_rng_state(torch.tensor(state.pop("torch_rng"), dtype=torch.uint8))
-    return Checkpoint(path=path, model_state=model_state, optimizer_state=optimizer_state, state=state)
+    return Checkpoint(path=path, model_state=model_state, optimizer_state=optimizer_state, state=state, adapter=adapter)
+
+
+def _dcp_options(model):
+    """DCP state-dict options: a LoRA model's frozen base is not part of its checkpoint (so loading it cannot be
+    strict; ``dcp.load`` still fails on an adapter tensor the checkpoint lacks)."""
+    from torch.distributed.checkpoint.state_dict import StateDictOptions
+
+    adapters = has_adapters(model)
+    return StateDictOptions(ignore_frozen_params=adapters, strict=not adapters)
 
 
 def restore_checkpoint(checkpoint: Checkpoint, model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> None:
@@ -220,10 +254,23 @@ def restore_checkpoint(checkpoint: Checkpoint, model: torch.nn.Module, optimizer
         import torch.distributed.checkpoint as dcp
         from torch.distributed.checkpoint.state_dict import get_state_dict, set_state_dict
 
-        model_state, optimizer_state = get_state_dict(model, optimizer)
+        options = _dcp_options(model)
+        model_state, optimizer_state = get_state_dict(model, optimizer, options=options)
         states = {"model": model_state, "optimizer": optimizer_state}
         dcp.load(states, checkpoint_id=checkpoint.path / "dcp")
-        set_state_dict(model, optimizer, model_state_dict=states["model"], optim_state_dict=states["optimizer"])
+        set_state_dict(
+            model, optimizer, model_state_dict=states["model"], optim_state_dict=states["optimizer"], options=options
+        )
+        return
+    if checkpoint.adapter != has_adapters(model):
+        has, wants = ("LoRA adapters", "full weights") if checkpoint.adapter else ("full weights", "LoRA adapters")
+        raise ValueError(
+            f"{checkpoint.path}: expected a checkpoint of {wants} for this model, got one of {has}: resume with the "
+            "run's own train.lora"
+        )
+    if checkpoint.adapter:
+        restore_adapter(model, checkpoint.model_state)
+        optimizer.load_state_dict(checkpoint.optimizer_state)
         return
     if any(hasattr(p, "full_tensor") for p in model.parameters()):
         raise ValueError(

@@ -6,6 +6,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
+from .lora import LoraConfig, check_qlora_device
+
 Aggregation = Literal["token_mean", "seq_mean_token_mean", "seq_mean_token_sum_norm"]
 AGGREGATIONS: tuple[str, ...] = get_args(Aggregation)
 RatioLevel = Literal["token", "sequence"]
@@ -182,6 +184,11 @@ class TrainConfig:
     """``bf16`` (needs ``parallelism="fsdp"`` and ``dtype="float32"``): forward and backward in bfloat16 over
     float32 master weights, gradients reduced in float32 (FSDP2 ``MixedPrecisionPolicy``); ``none``: all in
     ``dtype``."""
+    lora: LoraConfig | None = None
+    """Train low-rank adapters (peft) instead of every weight: ``--set train.lora.r=16`` (fields of
+    :class:`~hicra.agents.lora.LoraConfig`; ``train.lora=true`` for peft's defaults). The KL reference is the base
+    model (adapters disabled), checkpoints hold the adapters and optimiser state, vLLM gets merged weights. QLoRA
+    (``train.lora.load_in_4bit=true``) needs a CUDA device. None: full fine-tuning."""
     activation_checkpointing: bool = False
     """Recompute each decoder layer's activations during backward instead of keeping them (less memory, about a
     third more compute); in one process and under either parallelism."""
@@ -274,6 +281,9 @@ class TrainConfig:
             raise ValueError(
                 f"grams: expected the path of a lexicon file (JSON list or one gram a line), got {self.grams!r}"
             )
+        if self.lora is not None and not isinstance(self.lora, LoraConfig):
+            raise ValueError(f"lora: expected a LoraConfig or None, got {self.lora!r}")
+        check_qlora_device(self.lora, self.device.split(":")[0])
         if not isinstance(self.activation_checkpointing, bool):
             raise ValueError(f"activation_checkpointing: expected true or false, got {self.activation_checkpointing!r}")
         if not isinstance(self.env_kwargs, dict):

@@ -81,8 +81,16 @@ def prepare(policy, config, context: DistContext, *, trainable: bool = True) -> 
 
     Modifies the policy in place (its scorer is wrapped); build the optimiser afterwards, from
     ``policy.model.parameters()`` (FSDP2 replaces them by sharded ones). ``trainable=False`` is for a frozen
-    reference: sharded under FSDP2, a plain copy per rank otherwise.
+    reference: sharded under FSDP2, a plain copy per rank otherwise. A LoRA policy's reference runs the policy's
+    own model with its adapters disabled (``policy.shares_model``): the policy's layout serves it, nothing to do.
     """
+    if getattr(policy, "shares_model", False):
+        return Layout("single")
+    if trainable and getattr(config, "lora", None) is not None and getattr(policy, "adapter", None) is None:
+        raise ValueError(
+            "train.lora: expected a policy with LoRA adapters (Policy.from_pretrained(..., lora=config.lora)), got "
+            "one without: it would fine-tune every weight"
+        )
     if trainable and config.activation_checkpointing:
         checkpoint_layers(policy.model)
     if not context.active:

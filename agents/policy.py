@@ -21,6 +21,8 @@ from .engines import make_engine, resolve_engine
 from .engines.base import Completions, RolloutEngine
 from .engines.hf import HFEngine, left_pad
 from .logprobs import TokenScorer, output_head
+from .lora import LoraConfig, WithoutAdapters, adapter_base, check_qlora_device, is_adapter_dir, quantization_config
+from .lora import with_adapters as _with_adapters
 from .presets import resolve_model
 from .rollout import TokenScores
 from .sampling import SamplingConfig
@@ -69,7 +71,7 @@ class Policy:
         chunk_size: tokens per chunk when computing log-probs (see :func:`chunked_logprobs`).
     """
 
-    def __init__(self, model, tokenizer, *, chunk_size: int = 1024, path: str | None = None) -> None:
+    def __init__(self, model, tokenizer, *, chunk_size: int = 1024, path: str | None = None, adapter=None) -> None:
         if chunk_size < 1:
             raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
         if tokenizer.eos_token_id is None:
@@ -78,6 +80,11 @@ class Policy:
             tokenizer.pad_token = tokenizer.eos_token
         tokenizer.padding_side = "left"
         self.model, self.tokenizer, self.chunk_size, self.path = model, tokenizer, chunk_size, path
+        self.adapter = adapter
+        """peft's ``PeftModel`` around :attr:`model` when it trains LoRA adapters (:mod:`hicra.agents.lora`), else
+        None; :attr:`model` is the adapted transformers model itself."""
+        self.shares_model = False
+        """True for :meth:`frozen_copy` of a LoRA policy: it runs this same model, adapters disabled."""
         self.eos_token_ids = _eos_ids(tokenizer, model.generation_config)
         self.head = output_head(model)
         """The LM head with the model's own logit post-processing (softcapping, scaling): what scoring uses."""
@@ -96,26 +103,44 @@ class Policy:
         chunk_size: int = 1024,
         engine: str = "hf",
         engine_options: dict | None = None,
+        lora: LoraConfig | None = None,
+        adapter: str | None = None,
     ) -> Policy:
         """Load a preset name (``"tiny"``, ``"smollm2-135m-instruct"``), a local directory or a hub id.
 
         ``engine`` (``hf``, ``vllm`` or ``auto``) and ``engine_options`` choose the rollout engine (:meth:`use_engine`).
+        ``lora`` adds fresh LoRA adapters to train (:mod:`hicra.agents.lora`); ``adapter`` is a saved peft adapter
+        folder, merged into the base for sampling. A ``name_or_path`` that is an adapter folder loads its recorded
+        base model with it.
         """
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         if dtype not in _DTYPES:
             raise ValueError(f"dtype must be one of {sorted(_DTYPES)}, got {dtype!r}")
         device = _check_device(device)
+        check_qlora_device(lora, device.type)
+        if lora is not None and (adapter is not None or is_adapter_dir(name_or_path)):
+            raise ValueError(f"lora: expected a base model to add new adapters to, got the adapter {name_or_path!r}")
+        if lora is not None and lora.load_in_4bit and engine != "hf":
+            raise ValueError(f"lora.load_in_4bit: QLoRA samples with engine 'hf', got {engine!r}")
         engine = resolve_engine(engine, device.type)  # an engine that cannot run fails before the model loads
+        if adapter is None and is_adapter_dir(name_or_path):
+            adapter, name_or_path = name_or_path, adapter_base(name_or_path)
         path = resolve_model(name_or_path)
+        quantized = {} if lora is None or not lora.load_in_4bit else {
+            "quantization_config": quantization_config(lora, _DTYPES[dtype]), "device_map": {"": device}
+        }  # fmt: skip
         try:
             tokenizer = AutoTokenizer.from_pretrained(path)
-            model = AutoModelForCausalLM.from_pretrained(path, dtype=_DTYPES[dtype])
+            model = AutoModelForCausalLM.from_pretrained(path, dtype=_DTYPES[dtype], **quantized)
         except OSError as err:
             raise ValueError(f"could not load a causal LM from {name_or_path!r}: {err}") from err
-        model.to(device).eval()
+        if not quantized:
+            model.to(device)
+        model.eval()
         logger.info("loaded %s (%s, %s) on %s", name_or_path, type(model).__name__, dtype, device)
-        policy = cls(model, tokenizer, chunk_size=chunk_size, path=path)
+        model, peft_model = _with_adapters(model, name_or_path, lora, adapter)
+        policy = cls(model, tokenizer, chunk_size=chunk_size, path=path, adapter=peft_model)
         if engine != "hf":
             policy.use_engine(engine, **(engine_options or {}))
         return policy
@@ -221,7 +246,14 @@ class Policy:
         return TokenScores(torch.cat(logps), torch.cat(ents))
 
     def frozen_copy(self) -> Policy:
-        """A copy of this policy whose weights never change and take no gradient (a KL reference)."""
+        """A copy of this policy whose weights never change and take no gradient (a KL reference).
+
+        With LoRA adapters it is no copy: the same model with its adapters disabled, i.e. the frozen base.
+        """
+        if self.adapter is not None:
+            reference = copy.copy(self)
+            reference.scorer, reference.shares_model = WithoutAdapters(self.scorer, self.adapter), True
+            return reference
         model = copy.deepcopy(self.model).eval().requires_grad_(False)
         return Policy(model, self.tokenizer, chunk_size=self.chunk_size)
 

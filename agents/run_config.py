@@ -11,6 +11,9 @@ section.field=value`` overrides all become a nested dict, then a ``RunConfig``. 
     [train]
     env_id = "hicra/Arithmetic-v0"
     steps = 60
+
+    [train.lora]   # optional: LoRA adapters instead of full fine-tuning
+    r = 16
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import AgentConfig, TrainConfig
+from .lora import lora_from_value
 
 SECTIONS = ("agent", "train")
 
@@ -58,6 +62,8 @@ class RunConfig:
         name = agent.pop("name", cls.agent)
         _check_keys(agent, ["name", *(f.name for f in fields(AgentConfig))], "agent field")
         _check_keys(train, [f.name for f in fields(TrainConfig)], "train field")
+        if "lora" in train:
+            train["lora"] = lora_from_value(train["lora"])
         return cls(agent=name, agent_config=AgentConfig(**agent), train=TrainConfig(**train))
 
     def make_agent(self):
@@ -108,7 +114,9 @@ def with_overrides(data: Mapping[str, Any], overrides: Iterable[tuple[str, Any]]
             raise KeyError(f"override {key!r}: expected section.field with a section among: {', '.join(SECTIONS)}")
         node = out.setdefault(parts[0], {})
         for part in parts[1:-1]:
-            node = node.setdefault(part, {})
+            if node.get(part) is None:  # an unset table (``train.lora`` of a full fine-tuning config)
+                node[part] = {}
+            node = node[part]
             if not isinstance(node, dict):
                 raise KeyError(f"override {key!r}: {part!r} is not a table")
         node[parts[-1]] = value

@@ -45,9 +45,18 @@ def sample_seed(seed: int, suite: str, key: tuple[str, int]) -> int:
     return zlib.crc32(f"{seed}:{suite}:{key[0]}:{key[1]}".encode()) & 0x7FFFFFFF
 
 
-def load_policy(model: str, *, device: str = "auto", dtype: str | None = None, engine: str = "hf", **engine_options):
+def load_policy(
+    model: str,
+    *,
+    device: str = "auto",
+    dtype: str | None = None,
+    engine: str = "hf",
+    adapter: str | None = None,
+    **engine_options,
+):
     """``Policy.from_pretrained`` with ``device="auto"`` (CUDA when available), a device-dependent dtype
-    (float32 on CPU, bfloat16 on GPU) and the rollout engine ``engine`` (``hf``, ``vllm``, ``auto``)."""
+    (float32 on CPU, bfloat16 on GPU) and the rollout engine ``engine`` (``hf``, ``vllm``, ``auto``); ``adapter``
+    (or a ``model`` that is an adapter folder) is a saved LoRA adapter, merged into its base."""
     import torch
 
     from hicra.agents.policy import Policy
@@ -55,7 +64,9 @@ def load_policy(model: str, *, device: str = "auto", dtype: str | None = None, e
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
     dtype = dtype or ("float32" if str(device).startswith("cpu") else "bfloat16")
-    return Policy.from_pretrained(model, device=device, dtype=dtype, engine=engine, engine_options=engine_options)
+    return Policy.from_pretrained(
+        model, device=device, dtype=dtype, engine=engine, engine_options=engine_options, adapter=adapter
+    )
 
 
 def make_suite_env(suite: Suite, data_dir: Path | None, **env_kwargs: Any):

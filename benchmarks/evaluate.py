@@ -46,7 +46,8 @@ class EvalConfig:
     """One ``hicra eval`` run."""
 
     model: str
-    """Preset, local directory or hub id (recorded in the outputs)."""
+    """Preset, local directory or hub id (recorded in the outputs); or a saved LoRA adapter folder, whose
+    ``adapter_config.json`` names its base model."""
     suites: tuple[Suite, ...]
     """Suites with their (possibly overridden) n and sampling settings."""
     out: Path
@@ -81,6 +82,9 @@ class EvalConfig:
     """vllm: GPUs per model replica."""
     data_parallel_size: int = 1
     """vllm: model replicas (a suite's prompts are spread over them)."""
+    adapter: str | None = None
+    """A saved LoRA adapter folder (peft's ``save_pretrained``, or a LoRA run's ``checkpoints/step-N/adapter``),
+    merged into ``model`` before sampling; None: ``model`` alone."""
     log_to: str = "jsonl"
     """Where each suite's scores go besides ``summary.json``, as ``TrainConfig.log_to``: ``<out>/metrics.jsonl``
     always (one line a suite and invocation), TensorBoard and W&B under ``eval/<suite>/<metric>``."""
@@ -144,7 +148,7 @@ def run_suite(generator, suite: Suite, config: EvalConfig, env) -> SuiteSummary:
     prompts = _suite_prompts(env, config.limit)
     folder = config.out / suite.name
     settings = _settings(config, suite)
-    check_run_settings(folder, settings)
+    check_run_settings(folder, {**settings, **({"adapter": config.adapter} if config.adapter else {})})
     path = folder / SAMPLES_FILE
     done = load_records(path)
     todo = _pending(prompts, suite.n, done)
@@ -181,6 +185,8 @@ def _generator(config: EvalConfig, policy, env_for):
     """This process's policy (given, or loaded) with the suites' envs ``env_for(suite)``, or
     ``data_parallel_size`` workers with a policy and envs each."""
     options = dict(model=config.model, device=config.device, dtype=config.dtype, engine=config.engine)
+    if config.adapter is not None:
+        options["adapter"] = config.adapter
     if config.engine != "hf":
         options["tensor_parallel_size"] = config.tensor_parallel_size
     if policy is None and config.data_parallel_size > 1:

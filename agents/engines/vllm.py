@@ -32,6 +32,7 @@ from collections.abc import Sequence
 import torch
 
 from ..config import EngineUnavailableError
+from ..lora import has_adapters, merged_state_dict
 from ..sampling import SamplingConfig
 from .base import Completions, trim_at_eos
 
@@ -76,6 +77,7 @@ class VLLMEngine:
         distributed: this process is one rank of a torchrun job that created its process group first; each rank
             builds its own engine (``distributed_executor_backend="external_launcher"``).
         seed: the engine's base seed (requests carry their own).
+        llm_options: further arguments of ``vllm.LLM`` (e.g. ``enable_lora=True`` for adapter serving).
     """
 
     name = "vllm"
@@ -92,6 +94,7 @@ class VLLMEngine:
         tensor_parallel_size: int = 1,
         distributed: bool = False,
         seed: int = 0,
+        llm_options: dict | None = None,
     ) -> None:
         device = require_vllm()
         from vllm import LLM
@@ -107,6 +110,7 @@ class VLLMEngine:
             kwargs.update(gpu_memory_utilization=gpu_memory_utilization)
         if distributed:
             kwargs.update(distributed_executor_backend="external_launcher")
+        kwargs.update(llm_options or {})
         self.eos_ids = sorted(set(eos_ids))
         self.llm = LLM(**kwargs)
         log.info("vLLM engine on %s: %s (%s, max_model_len %s)", device, model_path, dtype, max_model_len)
@@ -162,10 +166,14 @@ class VLLMEngine:
         """Push ``model``'s whole state dict into the engine (in place, no disk), then drop cached prefixes.
 
         The state dict has whole tensors also when the trainer shards ``model`` with FSDP2 (then this is a
-        collective: every rank pushes into its own engine at the same time).
+        collective: every rank pushes into its own engine at the same time). A model with LoRA adapters pushes its
+        merged weights ``W + scale * B A`` (:func:`~hicra.agents.lora.merged_state_dict`): measured on CPU against
+        serving the adapter with vLLM's LoRA support, see ``benchmarks/perf/bench_lora.py``.
         """
         from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
 
         weights = get_model_state_dict(model, options=StateDictOptions(full_state_dict=True))
+        if has_adapters(model):  # LoRA: the merged weights, under the plain model's names
+            weights = merged_state_dict(model, weights)
         self.llm.collective_rpc("reload_weights", kwargs={"weights_iterator": list(weights.items())})
         self.llm.reset_prefix_cache()

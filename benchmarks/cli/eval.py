@@ -25,8 +25,9 @@ def config_from_args(args: argparse.Namespace) -> EvalConfig:
         )
     return EvalConfig(
         model=args.model,
+        adapter=args.adapter,
         suites=suites,
-        out=Path(args.out) if args.out else default_out(args.model),
+        out=Path(args.out) if args.out else default_out(args.adapter or args.model),
         ks=ks,
         limit=args.limit,
         data_dir=Path(args.data_dir) if args.data_dir else None,

@@ -86,7 +86,12 @@ def _add_eval(sub) -> None:
         "counts), and write <out>/<suite>/samples.jsonl (one line per problem and sample), summary.json and "
         "summary.md. Rerunning the same command resumes: finished samples are skipped."
     )
-    p.add_argument("--model", required=True, help="preset (tiny, smollm2-135m-instruct), local directory or hub id")
+    p.add_argument(
+        "--model", required=True,
+        help="preset (tiny, smollm2-135m-instruct), local directory, hub id, or a saved LoRA adapter folder (its "
+        "adapter_config.json names the base model)",
+    )  # fmt: skip
+    p.add_argument("--adapter", metavar="DIR", help="a saved LoRA adapter (peft folder) merged into --model")
     p.add_argument("--suite", default=",".join(SUITES), help=f"comma-separated among {', '.join(SUITES)} (default all)")
     p.add_argument(
         "--n", type=positive_int, help="samples per problem (default per suite: 32 AIME, 4 AMC/MATH500, 1 GSM8K)"

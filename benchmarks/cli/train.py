@@ -56,6 +56,19 @@ def where_it_goes(run_dir: Path, backends: dict[str, Path]) -> str:
     ])  # fmt: skip
 
 
+def parameters_line(model, lora) -> str:
+    """``parameters: 4,096 trainable of 489,088 (0.84%), LoRA r=4 ...`` (what ``hicra train`` prints)."""
+    from hicra.agents.lora import count_parameters
+
+    trainable, total = count_parameters(model)
+    what = "full fine-tuning"
+    if lora is not None:
+        targets = lora.target_modules or "peft's default modules"
+        targets = ",".join(targets) if isinstance(targets, tuple) else targets
+        what = f"LoRA r={lora.r}, alpha={lora.alpha:g} on {targets}"
+    return f"parameters: {trainable:,} trainable of {total:,} ({100 * trainable / total:.2f}%), {what}"
+
+
 def main(args: argparse.Namespace) -> int:
     """Train (data-parallel over the ranks when launched with torchrun; rank 0 prints and writes)."""
     from hicra.agents import Trainer
@@ -72,6 +85,7 @@ def main(args: argparse.Namespace) -> int:
             trainer = Trainer(run.make_agent(), run.train, run_dir=run_dir)
         if trainer.dist.is_main:
             print(where_it_goes(run_dir, trainer.run_log.where() if trainer.run_log else {}), flush=True)
+            print(parameters_line(trainer.policy.model, trainer.config.lora), flush=True)
         history = trainer.train(progress=not args.quiet)
     finally:
         if trainer is None or trainer.policy.engine.name == "hf":
