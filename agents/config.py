@@ -230,8 +230,10 @@ class TrainConfig:
     keep_checkpoints: int = 3
     """How many recent checkpoints to keep on disk."""
     heldout_problems: int = 0
-    """Held-out evaluation: this many problems that no step trains on, the source's problems right after the
-    training set (indices ``num_problems ..``); needs ``env_kwargs["num_problems"]``. 0 disables it."""
+    """Held-out evaluation: this many problems no run has seen: the env's problems from index ``num_problems`` on,
+    skipping any whose text is a training problem's, one the tiny policy's warm start posed, or an earlier one's
+    (each family keeps its count); recorded in ``heldout_problems.json``. Needs ``env_kwargs["num_problems"]``.
+    0 disables it."""
     heldout_every: int = 0
     """Evaluate on the held-out problems every this many steps (0: only after the last step)."""
     heldout_samples: int = 4
@@ -239,7 +241,8 @@ class TrainConfig:
     heldout_ood_env_kwargs: dict[str, Any] | None = None
     """An out-of-distribution held-out split beside the in-distribution one: ``heldout_problems`` problems of the
     same env made with ``env_kwargs`` updated by these (for example larger numbers or longer chains), evaluated
-    whenever the in-distribution split is and logged under ``heldout_ood``. None: no such split."""
+    whenever the in-distribution split is, excluding the same texts, and logged as ``heldout_ood_*`` keys in the same
+    ``heldout.jsonl`` row. None: no such split."""
     grams: str | None = None
     """Strategic Gram lexicon: None for the paper's 249 grams, or a JSON list / text file (one gram a line), such
     as one mined by ``hicra grams build``; the run records its path and sha256."""

@@ -84,7 +84,7 @@ class Trainer:
         self.dist.shard(config.prompts_per_step, "prompts_per_step")  # B must split evenly
         self.env = env or gym.make(config.env_id, **config.env_kwargs)  # the one check of the env id
         self.policy = policy or Policy.from_pretrained(
-            config.model, device=device, dtype=config.dtype, engine=config.engine, engine_options={
+            config.model, device=device, dtype=config.dtype, engine=config.engine, lora=config.lora, engine_options={
                 "kv_cache_gib": config.vllm_kv_cache_gib, "gpu_memory_utilization": config.vllm_gpu_memory_utilization,
                 "distributed": self.dist.active,  # under torchrun: one engine per rank, on this process group
             },

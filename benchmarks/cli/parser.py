@@ -153,6 +153,12 @@ def _add_compare(sub) -> None:
     p.add_argument("--jobs", type=positive_int, help="runs in parallel processes, 1 torch thread each")
     p.add_argument("--out", default="runs/compare", help="output folder (default runs/compare)")
     p.add_argument("--target-accuracy", type=float, help="accuracy for the steps-to-target column")
+    p.add_argument(
+        "--reference",
+        metavar="AGENT",
+        help="agent the paired table measures every contrast against, compare.reference "
+        "(default: the preset's, else the first agent)",
+    )
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     _add_common(p)
 
