@@ -24,12 +24,12 @@ from __future__ import annotations
 
 import random
 
-from .draft import Draft, finish
+from .chains import boxed, join, random_steps, run_steps, said, seat_list, undo_steps
+from .draft import Draft
 from .strategies import STRATEGIES
 
 _CHAIN_LEVELS = {1: (2, 9, 30), 2: (3, 9, 40), 3: (4, 19, 60)}
 """difficulty -> (steps, largest constant, largest value) of ``chain`` and ``undo``."""
-_WORDS = {"+": "add", "-": "subtract"}
 
 
 def _strategic(problem: str, answer: int, solutions: dict[str, str]) -> Draft:
@@ -40,73 +40,35 @@ def _strategic(problem: str, answer: int, solutions: dict[str, str]) -> Draft:
 
 def _steps(rng: random.Random, difficulty: int) -> tuple[int, list[tuple[str, int]]]:
     """A start and add/subtract steps with every value in 1..largest and a non-zero net change."""
-    count, biggest, largest = _CHAIN_LEVELS[difficulty]
-    while True:
-        start = rng.randint(1, largest // 2)
-        value, steps = start, []
-        for _ in range(count):
-            op, c = rng.choice("+-"), rng.randint(1, biggest)
-            while not 1 <= (value + c if op == "+" else value - c) <= largest:
-                op, c = rng.choice("+-"), rng.randint(1, biggest)
-            value = value + c if op == "+" else value - c
-            steps.append((op, c))
-        if value != start:
-            return start, steps
-
-
-def _run(value: int, steps: list[tuple[str, int]]) -> tuple[int, str]:
-    """Apply ``steps`` to ``value``: the end value and the written lines ``11 + 7 = 18, 18 - 3 = 15``."""
-    lines = []
-    for op, c in steps:
-        new = value + c if op == "+" else value - c
-        lines.append(f"{value} {op} {c} = {new}")
-        value = new
-    return value, ", ".join(lines)
-
-
-def _undo(steps: list[tuple[str, int]]) -> list[tuple[str, int]]:
-    return [("-" if op == "+" else "+", c) for op, c in reversed(steps)]
-
-
-def _said(steps: list[tuple[str, int]]) -> str:
-    words = [f"{_WORDS[op]} {c}" for op, c in steps]
-    return ", ".join(words[:-1]) + f", then {words[-1]}"
+    return random_steps(rng, *_CHAIN_LEVELS[difficulty])
 
 
 def _forward_and_backward(given: int, steps: list[tuple[str, int]]) -> tuple[dict[str, str], int, int]:
     """Both strategies' steps from the number the problem gives; returns them and each one's answer."""
-    ahead, forward = _run(given, steps)
-    behind, backward = _run(given, _undo(steps))
+    ahead, forward = run_steps(given, steps)
+    behind, backward = run_steps(given, undo_steps(steps))
     texts = {
-        "forward": f" {forward}. {_box(ahead)}",
-        "backward": f" {given}: {backward}. {_box(behind)}",
+        "forward": f" {forward}. {boxed(ahead)}",
+        "backward": f" {given}: {backward}. {boxed(behind)}",
     }
     return texts, ahead, behind
-
-
-def _box(answer: int) -> str:
-    return finish("", answer).strip()
 
 
 def chain(rng: random.Random, difficulty: int) -> Draft:
     """Apply add/subtract steps to a start: ``forward`` works, ``backward`` undoes them instead."""
     start, steps = _steps(rng, difficulty)
     texts, ahead, _ = _forward_and_backward(start, steps)
-    problem = f"Start with {start}, {_said(steps)}. What is the result?"
+    problem = f"Start with {start}, {said(steps)}. What is the result?"
     return _strategic(problem, ahead, {"forward": texts["forward"], "backward": texts["backward"]})
 
 
 def undo(rng: random.Random, difficulty: int) -> Draft:
     """Find the start of add/subtract steps from their result: ``backward`` works, ``forward`` redoes them."""
     start, steps = _steps(rng, difficulty)
-    result, _ = _run(start, steps)
+    result, _ = run_steps(start, steps)
     texts, _, behind = _forward_and_backward(result, steps)
-    problem = f"I think of a number, {_said(steps)}, and get {result}. What was my number?"
+    problem = f"I think of a number, {said(steps)}, and get {result}. What was my number?"
     return _strategic(problem, behind, {"backward": texts["backward"], "forward": texts["forward"]})
-
-
-def _join(items: list[int]) -> str:
-    return ", ".join(map(str, items))
 
 
 def cycle(rng: random.Random, difficulty: int) -> Draft:
@@ -116,14 +78,11 @@ def cycle(rng: random.Random, difficulty: int) -> Draft:
     block = rng.sample(range(1, 10), period)
     r = (n - 1) % period + 1
     answer = block[r - 1]
-    problem = f"The digits {_join(block)} repeat forever: {_join(block * 2)}, ... What is digit number {n}?"
-    pattern = f" {n} = {(n - r) // period} * {period} + {r}, and digit {r} of {_join(block)} is {answer}."
-    listing = f" {_join((block * n)[:n])}. Digit {n} is {answer}."
-    return _strategic(problem, answer, {"pattern": f"{pattern} {_box(answer)}", "forward": f"{listing} {_box(answer)}"})
-
-
-def _seat_list(seats: list[int]) -> str:
-    return str(seats[0]) if len(seats) == 1 else f"{_join(seats[:-1])} and {seats[-1]}"
+    problem = f"The digits {join(block)} repeat forever: {join(block * 2)}, ... What is digit number {n}?"
+    pattern = f" {n} = {(n - r) // period} * {period} + {r}, and digit {r} of {join(block)} is {answer}."
+    listing = f" {join((block * n)[:n])}. Digit {n} is {answer}."
+    solutions = {"pattern": f"{pattern} {boxed(answer)}", "forward": f"{listing} {boxed(answer)}"}
+    return _strategic(problem, answer, solutions)
 
 
 def seats(rng: random.Random, difficulty: int) -> Draft:
@@ -131,9 +90,9 @@ def seats(rng: random.Random, difficulty: int) -> Draft:
     total = rng.randint(20, 39) if difficulty == 1 else rng.randint(40, 99)
     empty = sorted(rng.sample(range(1, total + 1), rng.randint(1, 3) if difficulty == 1 else rng.randint(2, 5)))
     answer = total - len(empty)
-    which = f"Seat {empty[0]} is" if len(empty) == 1 else f"Seats {_seat_list(empty)} are"
+    which = f"Seat {empty[0]} is" if len(empty) == 1 else f"Seats {seat_list(empty)} are"
     problem = f"A row has {total} seats. {which} empty and the others are taken. How many seats are taken?"
     taken = [s for s in range(1, total + 1) if s not in empty]
-    complement = f" the empty seats: {len(empty)}, and {total} - {len(empty)} = {answer}. {_box(answer)}"
-    listing = f" the taken seats are {_join(taken)}, which makes {answer} seats. {_box(answer)}"
+    complement = f" the empty seats: {len(empty)}, and {total} - {len(empty)} = {answer}. {boxed(answer)}"
+    listing = f" the taken seats are {join(taken)}, which makes {answer} seats. {boxed(answer)}"
     return _strategic(problem, answer, {"complement": complement, "forward": listing})

@@ -26,7 +26,8 @@ from __future__ import annotations
 import random
 from typing import NamedTuple
 
-from .draft import Draft, finish
+from .chains import boxed, join, random_steps, run_steps, said, seat_list, undo_steps
+from .draft import Draft
 from .strategies import STRATEGIES
 
 
@@ -49,8 +50,6 @@ LEVELS: dict[int, Level] = {
 }
 """difficulty -> sizes. Difficulty 1 is the training distribution, 2 the out-of-distribution split."""
 
-_WORDS = {"+": "add", "-": "subtract"}
-
 
 def _strategic(problem: str, answer: int, preamble: str, solutions: dict[str, str]) -> Draft:
     """A Draft whose solutions are ``preamble`` + each strategy's opener + its steps, the first strategy's first."""
@@ -58,51 +57,18 @@ def _strategic(problem: str, answer: int, preamble: str, solutions: dict[str, st
     return Draft(problem, str(answer), worked[0][1], worked)
 
 
-def _box(answer: int) -> str:
-    return finish("", answer).strip()
-
-
 def _steps(rng: random.Random, level: Level) -> tuple[int, list[tuple[str, int]]]:
     """A start and add/subtract steps, every value in 1..level.value, whose net change is not zero."""
     count = rng.randint(*level.steps)
     biggest = level.constant if count == level.steps[1] else 9  # the longer chains take the larger constants
-    while True:
-        start = rng.randint(1, level.value // 2)
-        value, steps = start, []
-        for _ in range(count):
-            op, c = rng.choice("+-"), rng.randint(1, biggest)
-            while not 1 <= (value + c if op == "+" else value - c) <= level.value:
-                op, c = rng.choice("+-"), rng.randint(1, biggest)
-            value = value + c if op == "+" else value - c
-            steps.append((op, c))
-        if value != start:
-            return start, steps
-
-
-def _run(value: int, steps: list[tuple[str, int]]) -> tuple[int, str]:
-    """Apply ``steps`` to ``value``: the end value and the written lines ``11 + 7 = 18, 18 - 3 = 15``."""
-    lines = []
-    for op, c in steps:
-        new = value + c if op == "+" else value - c
-        lines.append(f"{value} {op} {c} = {new}")
-        value = new
-    return value, ", ".join(lines)
-
-
-def _undo(steps: list[tuple[str, int]]) -> list[tuple[str, int]]:
-    return [("-" if op == "+" else "+", c) for op, c in reversed(steps)]
-
-
-def _said(steps: list[tuple[str, int]]) -> str:
-    words = [f"{_WORDS[op]} {c}" for op, c in steps]
-    return ", ".join(words[:-1]) + f", then {words[-1]}"
+    return random_steps(rng, count, biggest, level.value)
 
 
 def _both_ways(given: int, steps: list[tuple[str, int]]) -> tuple[dict[str, str], int, int]:
     """``apply`` and ``backtrack`` from the number the problem gives; returns them and each one's answer."""
-    ahead, forward = _run(given, steps)
-    behind, backward = _run(given, _undo(steps))
-    texts = {"apply": f" {forward}. {_box(ahead)}", "backtrack": f" {backward}. {_box(behind)}"}
+    ahead, forward = run_steps(given, steps)
+    behind, backward = run_steps(given, undo_steps(steps))
+    texts = {"apply": f" {forward}. {boxed(ahead)}", "backtrack": f" {backward}. {boxed(behind)}"}
     return texts, ahead, behind
 
 
@@ -110,7 +76,7 @@ def march(rng: random.Random, difficulty: int) -> Draft:
     """Apply add/subtract steps to a start: ``apply`` works, ``backtrack`` undoes them instead."""
     start, steps = _steps(rng, LEVELS[difficulty])
     texts, ahead, _ = _both_ways(start, steps)
-    problem = f"Start with {start}, {_said(steps)}. What is the result?"
+    problem = f"Start with {start}, {said(steps)}. What is the result?"
     preamble = f"We have {start} and {len(steps)} steps."
     return _strategic(problem, ahead, preamble, {"apply": texts["apply"], "backtrack": texts["backtrack"]})
 
@@ -118,15 +84,11 @@ def march(rng: random.Random, difficulty: int) -> Draft:
 def rewind(rng: random.Random, difficulty: int) -> Draft:
     """Find the start of add/subtract steps from their result: ``backtrack`` works, ``apply`` redoes them."""
     start, steps = _steps(rng, LEVELS[difficulty])
-    result, _ = _run(start, steps)
+    result, _ = run_steps(start, steps)
     texts, _, behind = _both_ways(result, steps)
-    problem = f"I think of a number, {_said(steps)}, and get {result}. What was my number?"
+    problem = f"I think of a number, {said(steps)}, and get {result}. What was my number?"
     preamble = f"We have {result} and {len(steps)} steps."
     return _strategic(problem, behind, preamble, {"backtrack": texts["backtrack"], "apply": texts["apply"]})
-
-
-def _join(items: list[int]) -> str:
-    return ", ".join(map(str, items))
 
 
 def digits(rng: random.Random, difficulty: int) -> Draft:
@@ -136,16 +98,12 @@ def digits(rng: random.Random, difficulty: int) -> Draft:
     block = rng.sample(range(1, 10), period)
     r = (n - 1) % period + 1
     answer = block[r - 1]
-    problem = f"The digits {_join(block)} repeat forever: {_join(block * 2)}, ... What is digit number {n}?"
+    problem = f"The digits {join(block)} repeat forever: {join(block * 2)}, ... What is digit number {n}?"
     preamble = f"We have {period} digits and want digit {n}."
-    remainder = f" {n} = {(n - r) // period} * {period} + {r}, and digit {r} of {_join(block)} is {answer}."
-    listing = f" {_join((block * n)[:n])}. Digit {n} is {answer}."
-    solutions = {"remainder": f"{remainder} {_box(answer)}", "write_out": f"{listing} {_box(answer)}"}
+    remainder = f" {n} = {(n - r) // period} * {period} + {r}, and digit {r} of {join(block)} is {answer}."
+    listing = f" {join((block * n)[:n])}. Digit {n} is {answer}."
+    solutions = {"remainder": f"{remainder} {boxed(answer)}", "write_out": f"{listing} {boxed(answer)}"}
     return _strategic(problem, answer, preamble, solutions)
-
-
-def _seat_list(seats: list[int]) -> str:
-    return str(seats[0]) if len(seats) == 1 else f"{_join(seats[:-1])} and {seats[-1]}"
 
 
 def taken(rng: random.Random, difficulty: int) -> Draft:
@@ -154,12 +112,12 @@ def taken(rng: random.Random, difficulty: int) -> Draft:
     total = rng.randint(*level.row)
     empty = sorted(rng.sample(range(1, total + 1), rng.randint(*level.empty)))
     answer = total - len(empty)
-    which = f"Seat {empty[0]} is" if len(empty) == 1 else f"Seats {_seat_list(empty)} are"
+    which = f"Seat {empty[0]} is" if len(empty) == 1 else f"Seats {seat_list(empty)} are"
     problem = f"A row has {total} seats. {which} empty and the others are taken. How many seats are taken?"
     preamble = f"We have {total} seats and {len(empty)} empty."
-    listing = _join([s for s in range(1, total + 1) if s not in empty])
+    listing = join([s for s in range(1, total + 1) if s not in empty])
     solutions = {
-        "subtract": f" {total} - {len(empty)} = {answer}. {_box(answer)}",
-        "count_up": f" {listing}, which makes {answer}. {_box(answer)}",
+        "subtract": f" {total} - {len(empty)} = {answer}. {boxed(answer)}",
+        "count_up": f" {listing}, which makes {answer}. {boxed(answer)}",
     }
     return _strategic(problem, answer, preamble, solutions)
