@@ -5,13 +5,8 @@ nothing there (and rank 0 could not reach rank 1's tokens)."""
 from __future__ import annotations
 
 import math
-import os
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
-import pytest
 import torch
 
 from hicra.agents.entropy_masks import top_entropy_mask
@@ -19,6 +14,7 @@ from hicra.agents.first_tokens import first_tokens_mask
 from hicra.agents.placebo_matched import entropy_matched_mask
 
 from .hand_batches import batch_of
+from .torchrun_launch import torchrun
 
 WORKER = Path(__file__).with_name("controls_worker.py")
 ENTROPY = torch.tensor([[0.50, 0.48, 0.02, 0.30], [0.10, 0.55, 0.09, 9.0], [0.20, 0.47, 0.05, 0.60],
@@ -26,24 +22,10 @@ ENTROPY = torch.tensor([[0.50, 0.48, 0.02, 0.30], [0.10, 0.55, 0.09, 9.0], [0.20
 PLANNING = torch.tensor([[1, 0, 0, 0], [1, 1, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]], dtype=torch.bool)
 
 
-def _torchrun(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", *args]
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)  # fmt: skip
-    try:
-        out, _ = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        out, _ = proc.communicate()
-        pytest.fail(f"torchrun did not finish in {timeout} s:\n{out[-3000:]}")
-    return subprocess.CompletedProcess(command, proc.returncode, out, None)
-
-
 def test_two_ranks_select_the_controls_tokens_over_the_global_batch(tmp_path):
     batch = batch_of([4, 3, 4, 4], [1.0, 0.0, 1.0, 0.0], [0, 0, 1, 1], planning=PLANNING, entropy=ENTROPY)
     torch.save(batch, tmp_path / "batch.pt")
-    done = _torchrun(str(WORKER), str(tmp_path / "batch.pt"), str(tmp_path))
+    done = torchrun(str(WORKER), str(tmp_path / "batch.pt"), str(tmp_path))
     assert done.returncode == 0, done.stdout[-4000:]
     ranks = [torch.load(tmp_path / f"rank-{r}.pt") for r in range(2)]
     got = {name: torch.cat([r[name] for r in ranks]) for name in ranks[0]}

@@ -15,10 +15,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
-import signal
-import subprocess
-import sys
 import warnings
 from dataclasses import asdict
 from pathlib import Path
@@ -34,24 +30,10 @@ from hicra.agents.records import step_metrics
 from hicra.agents.rollout import RolloutBatch, concat_batches, pad_right
 from hicra.agents.seeds import SeedPurpose, derived_seed
 
+from .torchrun_launch import torchrun
+
 WORKER = Path(__file__).with_name("distributed_worker.py")
 WRAPPED = "_checkpoint_wrapped_module."
-
-
-def torchrun(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    """``torchrun --standalone --nproc_per_node 2 ARGS`` (a free port each time), killed whole on timeout."""
-    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", *args]
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(
-        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
-    )
-    try:
-        out, _ = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        out, _ = proc.communicate()
-        pytest.fail(f"torchrun {' '.join(args)} did not finish in {timeout} s:\n{out[-3000:]}")
-    return subprocess.CompletedProcess(command, proc.returncode, out, None)
 
 
 # ------------------------------------------------------------------------------------------------ one process

@@ -7,34 +7,16 @@ see the same rollouts, so their adapters agree; the base weights never move.
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import torch
 
+from .torchrun_launch import torchrun
+
 pytest.importorskip("peft", reason="LoRA needs the lora extra (peft)")
 
 WORKER = Path(__file__).with_name("lora_distributed_worker.py")
-
-
-def torchrun(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    """``torchrun --standalone --nproc_per_node 2 ARGS``, killed whole on timeout."""
-    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", *args]
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(
-        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
-    )
-    try:
-        out, _ = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        out, _ = proc.communicate()
-        pytest.fail(f"torchrun {' '.join(args)} did not finish in {timeout} s:\n{out[-3000:]}")
-    return subprocess.CompletedProcess(command, proc.returncode, out, None)
 
 
 @pytest.fixture(scope="module")
