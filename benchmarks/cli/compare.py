@@ -35,6 +35,6 @@ def config_from_args(args: argparse.Namespace):
 
 def main(args: argparse.Namespace) -> int:
     config = config_from_args(args)
-    run_compare(config, args.out, plots=not args.no_plots)
+    run_compare(config, args.out, plots=not args.no_plots, resume=args.resume)
     print((Path(args.out) / "summary.md").read_text(encoding="utf-8"))
     return 0

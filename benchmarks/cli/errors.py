@@ -26,7 +26,7 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     from hicra_env import HubUnavailableError
 
     return (
-        UsageError, ValueError, KeyError, FileNotFoundError, NotADirectoryError, gymnasium.error.Error,
+        UsageError, ValueError, KeyError, FileNotFoundError, FileExistsError, NotADirectoryError, gymnasium.error.Error,
         HubUnavailableError, EngineUnavailableError,
     )  # fmt: skip
 

@@ -160,6 +160,11 @@ def _add_compare(sub) -> None:
         "(default: the preset's, else the first agent)",
     )
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="the folder holds this comparison, interrupted: skip its finished runs, continue the others",
+    )
     _add_common(p)
 
 
