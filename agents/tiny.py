@@ -46,7 +46,7 @@ SHIPPED_SHA256: dict[str, str] = {
 }
 """sha256 of every file of the shipped default build (``hicra/agents/data/tiny/``), by file name."""
 
-TINY_V2 = TinyRecipe(envs=(("hicra/MiniatureV2-v0", 3000),), steps=400)
+TINY_V2 = TinyRecipe(envs=(("hicra/MiniatureV2-v0", 3000),), steps=1200)
 """The recipe of the ``tiny-v2`` preset: the same model and build, warm-started on ``hicra/MiniatureV2-v0`` alone
 (both strategies' worked solutions of 3000 problems), 400 steps (fewer than ``tiny``'s 1200: its examples are
 longer and the build had to fit a shared 2-core machine: 1330 s there at a load of 8-11, warm-start loss 6.15 ->
