@@ -48,14 +48,14 @@ SHIPPED_SHA256: dict[str, str] = {
 
 TINY_V2 = TinyRecipe(envs=(("hicra/MiniatureV2-v0", 3000),), steps=1200)
 """The recipe of the ``tiny-v2`` preset: the same model and build, warm-started on ``hicra/MiniatureV2-v0`` alone
-(both strategies' worked solutions of 3000 problems), 400 steps (fewer than ``tiny``'s 1200: its examples are
-longer and the build had to fit a shared 2-core machine: 1330 s there at a load of 8-11, warm-start loss 6.15 ->
-0.25), shipped as ``hicra/agents/data/tiny_v2/``."""
+(both strategies' worked solutions of 3000 problems), 1200 steps as ``tiny`` (warm-start loss 6.15 -> 0.04; 606
+CPU-seconds on one thread; a 400-step build left the arithmetic too weak for RL), shipped as
+``hicra/agents/data/tiny_v2/``."""
 SHIPPED_V2_SHA256: dict[str, str] = {
     "config.json": "73ae93f7c41d880942beaeb7f9fd3e5c0a56694ae1df83405a81c60ace1b3ee2",
     "generation_config.json": "7422e2a1c4cd746e64d3d3c615d8bcc7bddf5e334d1683abe437493ceb17bb07",
-    "hicra_tiny_recipe.json": "ea23d0d0e80954b8028585adc74d8ecb1f6785ee5c4dd89b265a45d4d5e24bc7",
-    "model.safetensors": "ccdb7557d6f5857d7cfc820b3857e938090d61f04f693fc135d40baa5780f931",
+    "hicra_tiny_recipe.json": "ff32ad72bcecd3bfbf1ce1a5a04ffa6b7278637eabd48f32bc8eda23e53e3596",
+    "model.safetensors": "c2278036e9664ed4d5174d9b3bfe8484704f8ce19e1ba1488afa98f318395712",
     "tokenizer.json": "e538ea353d0b54cfc90e1bba46de65c4232ec6d2e62e398d9654cdedca91f379",
     "tokenizer_config.json": "d23d139f95ef54e7317a2b81cb3cdbc2f515170c199a1ad3095a981b7b7c00c4",
 }
