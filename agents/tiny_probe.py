@@ -96,11 +96,15 @@ def probe(model: str, env_id: str, *, problems: int = 128, samples: int = 4, max
     ]
 
 
-def eval_noise(run_dir: str, *, eval_seeds: int = 3, ood: dict | None = None) -> list[tuple[str, int, float]]:
-    """Held-out accuracy of a run's latest checkpoint (step 0's weights if it has none) re-evaluated with
-    ``eval_seeds`` sampling seeds, on the run's held-out problems and, with ``ood``, on the same indices of the env
-    made with ``env_kwargs`` updated by ``ood``: ``[(split, eval seed, accuracy)]``. The spread over eval seeds is
-    the evaluation noise of one held-out figure."""
+def eval_noise(
+    run_dir: str, *, eval_seeds: int = 3, ood: dict | None = None, initial: bool = False
+) -> list[tuple[str, int, float]]:
+    """Held-out accuracy of a run's latest checkpoint (step 0's weights if it has none, or with ``initial``)
+    re-evaluated with ``eval_seeds`` sampling seeds, on the run's held-out problems and, with ``ood``, on its
+    out-of-distribution split (the env made with ``env_kwargs`` updated by ``ood``): ``[(split, eval seed,
+    accuracy)]``. The problems are the ones the run recorded in ``heldout_problems.json`` (indices
+    ``num_problems ..`` for a run without that file). The spread over eval seeds is the evaluation noise of one
+    held-out figure."""
     import json
     from pathlib import Path
 
@@ -113,21 +117,28 @@ def eval_noise(run_dir: str, *, eval_seeds: int = 3, ood: dict | None = None) ->
     from .policy import Policy
     from .sampling import SamplingConfig
 
-    train = json.loads((Path(run_dir) / "config.json").read_text())["train"]
+    folder = Path(run_dir)
+    train = json.loads((folder / "config.json").read_text())["train"]
     policy = Policy.from_pretrained(train["model"])
-    checkpoint = latest_checkpoint(run_dir)
+    checkpoint = None if initial else latest_checkpoint(run_dir)
     if checkpoint is not None:
         policy.model.load_state_dict(torch.load(checkpoint / "model.pt", map_location="cpu"))
+    recorded = (
+        json.loads((folder / "heldout_problems.json").read_text())
+        if (folder / "heldout_problems.json").is_file()
+        else {}
+    )
     first, count = train["env_kwargs"]["num_problems"], train["heldout_problems"]
     sampling = SamplingConfig(max_new_tokens=train["max_new_tokens"])
-    splits = {"in": train["env_kwargs"], **({"ood": {**train["env_kwargs"], **ood}} if ood else {})}
+    splits = {"in": ("heldout", train["env_kwargs"])}
+    if ood:
+        splits["ood"] = ("heldout_ood", {**train["env_kwargs"], **ood})
     results = []
-    for split, kwargs in splits.items():
+    for split, (key, kwargs) in splits.items():
         env = gym.make(train["env_id"], **kwargs)
+        indices = recorded[key]["indices"] if key in recorded else range(first, first + count)
         for seed in range(eval_seeds):
-            right, _, problems = heldout_counts(
-                policy, env, range(first, first + count), sampling, train["heldout_samples"], 10_000 + seed
-            )
+            right, _, problems = heldout_counts(policy, env, indices, sampling, train["heldout_samples"], 10_000 + seed)
             results.append((split, seed, right / (problems * train["heldout_samples"])))
     return results
 
@@ -149,10 +160,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--eval-noise", metavar="RUN_DIR", help="instead: re-evaluate a run's held-out accuracy")
     parser.add_argument("--eval-seeds", type=int, default=3)
+    parser.add_argument("--initial", action="store_true", help="with --eval-noise: the run's starting weights")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     if args.eval_noise:
-        for split, seed, accuracy in eval_noise(args.eval_noise, eval_seeds=args.eval_seeds, ood={"difficulty": 2}):
+        for split, seed, accuracy in eval_noise(
+            args.eval_noise, eval_seeds=args.eval_seeds, ood={"difficulty": 2}, initial=args.initial
+        ):
             print(f"{args.eval_noise}\t{split}\teval seed {seed}\theld-out accuracy {accuracy:.4f}")
         return
     table = probe(args.model, args.env, problems=args.problems, samples=args.samples,
