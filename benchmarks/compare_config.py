@@ -98,12 +98,13 @@ class CompareConfig:
         return tuple(a for a in self.agents if a != self.reference_agent)
 
     def runs(self) -> list[tuple[RunConfig, str]]:
-        """Every (run config, ``<agent>/seed<k>`` folder) of the comparison, agent-major."""
+        """Every (run config, ``<agent>/seed<k>`` folder) of the comparison, seed-major: a comparison stopped part
+        way holds every agent of its first seeds, so its paired contrasts are complete for those seeds."""
         seeds = range(self.first_seed, self.first_seed + self.seeds)
         return [
             (replace(self.run, agent=agent, train=replace(self.run.train, seed=seed)), f"{agent}/seed{seed}")
-            for agent in self.agents
             for seed in seeds
+            for agent in self.agents
         ]
 
 

@@ -181,7 +181,7 @@ def test_compare_flags_and_sets_become_one_compare_config():
     assert (config.agents, config.seeds, config.first_seed, config.jobs) == (("grpo", "hicra"), 2, 7, 1)
     assert config.run.agent_config.alpha == 0.4 and config.run.train.steps == 5 and config.run.train.lr == 0.001
     assert config.run.train.env_kwargs == {"num_problems": 32}  # from the preset
-    assert [(r.agent, r.train.seed) for r, _ in config.runs()] == [("grpo", 7), ("grpo", 8), ("hicra", 7), ("hicra", 8)]
+    assert [(r.agent, r.train.seed) for r, _ in config.runs()] == [("grpo", 7), ("hicra", 7), ("grpo", 8), ("hicra", 8)]
     study = config_from_args(build_parser().parse_args(["compare", "--preset", "arithmetic", "--study"]))
     assert len(study.agents) == 5 and study.seeds == 5
 
