@@ -20,7 +20,7 @@ VENV_VERL ?= .venv-verl
 VERL_SPEC ?= verl==0.9.1
 VERL_DEPS ?= tensordict==0.10.0 omegaconf==2.4.0 codetiming==1.4.0 ray==2.60.0 aiohttp==3.14.5 pylatexenc==2.11
 
-.PHONY: install install-vllm install-verl test test-vllm test-verl lint format demo bench
+.PHONY: install install-vllm install-verl test test-vllm test-verl lint format demo bench study-v2 study-v2-save
 
 $(BIN)/.hicra-installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -76,3 +76,20 @@ demo: install
 
 bench: install
 	$(BIN)/hicra bench
+
+# The pre-registered study of the second miniature (benchmarks/presets/miniature_v2_preregistration.md): about 7
+# CPU-hours, so it may take several sittings. `make study-v2` unpacks the finished runs kept in the archive (once),
+# then trains what is left (--resume skips finished runs); `make study-v2-save` packs the runs' logs back into the
+# archive (no checkpoints or rollouts; a run cut short there is started over by the next `make study-v2`).
+STUDY_V2 ?= runs/miniature_v2_study
+STUDY_V2_ARCHIVE ?= benchmarks/results/miniature_v2_study_runs.tar.xz
+
+study-v2: install
+	if [ -f $(STUDY_V2_ARCHIVE) ] && [ ! -d $(STUDY_V2) ]; then \
+		mkdir -p $(dir $(STUDY_V2)) && tar xJf $(STUDY_V2_ARCHIVE) -C $(dir $(STUDY_V2)); fi
+	$(BIN)/hicra compare --preset miniature_v2 --study --resume --out $(STUDY_V2)
+
+study-v2-save:
+	mkdir -p $(dir $(STUDY_V2_ARCHIVE))
+	tar cJf $(STUDY_V2_ARCHIVE) --exclude=checkpoints --exclude=rollouts.jsonl --exclude='partial-*' --exclude=plots \
+		-C $(dir $(STUDY_V2)) $(notdir $(STUDY_V2))

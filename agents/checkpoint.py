@@ -194,7 +194,7 @@ def latest_checkpoint(run_dir: str | Path) -> Path | None:
     return path if (path / "state.json").is_file() else None
 
 
-PARTIAL_LOGS = ("metrics.jsonl", "heldout.jsonl", "tensorboard", "wandb")
+PARTIAL_LOGS = ("metrics.jsonl", "heldout.jsonl", "rollouts.jsonl", "tensorboard", "wandb")
 """What a run writes besides checkpoints and ``config.json``: set aside when a run starts over."""
 
 

@@ -154,13 +154,14 @@ def test_dynamic_sampling_replaces_groups_without_signal_within_its_cap_and_dapo
 def test_resume_of_a_run_killed_before_its_first_checkpoint_starts_over_and_keeps_the_logs(tmp_path, caplog):
     config = TrainConfig(**{**SMALL, "steps": 1, "checkpoint_every": 0})
     Trainer(make_agent("grpo"), config, run_dir=tmp_path).train_step()  # a step logged, no checkpoint yet
-    logged = (tmp_path / "metrics.jsonl").read_text()
+    logged, responses = (tmp_path / "metrics.jsonl").read_text(), (tmp_path / "rollouts.jsonl").read_text()
     with caplog.at_level("WARNING"):
         trainer = Trainer.resume(tmp_path)
     assert trainer.step == 0 and trainer.agent.name == "grpo" and trainer.config == config
     assert "no checkpoint" in caplog.text and "starting it over" in caplog.text and "partial-0" in caplog.text
     assert (tmp_path / "partial-0" / "metrics.jsonl").read_text() == logged
-    assert not (tmp_path / "metrics.jsonl").exists()
+    assert (tmp_path / "partial-0" / "rollouts.jsonl").read_text() == responses  # not appended to by the restart
+    assert not (tmp_path / "metrics.jsonl").exists() and not (tmp_path / "rollouts.jsonl").exists()
     with pytest.raises(FileNotFoundError, match=r"no checkpoint in .*elsewhere, nor a config\.json"):
         Trainer.resume(tmp_path / "elsewhere")
 
