@@ -4,7 +4,7 @@ A comparison is a base :class:`~hicra.agents.RunConfig` (task, policy, budget: a
 ``benchmarks/presets/``) run for every agent and seed. Layout of the output folder::
 
     out/<agent>/seed<k>/{config.json, metrics.jsonl, heldout.jsonl, checkpoints/}
-    out/summary.json, out/summary.md, out/plots/*.png
+    out/summary.json, out/summary.md, out/plots/*.png (contrasts.png: the paired differences)
 
 Problems and sampling are seeded by (seed, step), so every agent sees the same problem sequence and, before its
 first update, samples the same responses. The table (:mod:`.compare_summary`) reports held-out accuracy (problems
@@ -35,7 +35,7 @@ from hicra.agents.run_config import RunConfig
 
 from .compare_config import CompareConfig
 from .compare_summary import AgentSummary, paired_contrasts, summarize, write_summary
-from .plots import plot_runs
+from .plots import plot_contrasts, plot_runs
 from .runs import find_runs
 
 log = logging.getLogger(__name__)
@@ -153,9 +153,11 @@ def run_compare(
     wall = time.perf_counter() - start
     runs = find_runs([out])
     summaries = summarize(runs, config)
-    write_summary(summaries, config, out, wall_seconds=wall, contrasts=paired_contrasts(runs, config))
+    contrasts = paired_contrasts(runs, config)
+    write_summary(summaries, config, out, wall_seconds=wall, contrasts=contrasts)
     if plots:
         plot_runs(runs, out / "plots")
+        plot_contrasts(contrasts, out / "plots")
     return summaries
 
 

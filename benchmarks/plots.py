@@ -1,8 +1,10 @@
-"""Matplotlib PNGs of training dynamics: one line per agent (mean over seeds) with a min-max seed band."""
+"""Matplotlib PNGs of training dynamics (one line per agent, mean over seeds, with a min-max seed band) and of a
+comparison's paired contrasts."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import matplotlib
 
@@ -13,6 +15,9 @@ import numpy as np
 from .analyze import phase_report
 from .curves import smooth
 from .runs import RunLog, by_agent, stack
+
+if TYPE_CHECKING:
+    from .compare_summary import ContrastTable
 
 PANELS: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("accuracy", ("accuracy",), "training accuracy (dotted: phase boundary)"),
@@ -77,3 +82,35 @@ def plot_runs(runs: list[RunLog], out_dir: str | Path, *, window: int = 5) -> li
     grid.savefig(out / "dynamics.png", dpi=100)
     plt.close(grid)
     return [*written, out / "dynamics.png"]
+
+
+def plot_contrasts(table: ContrastTable, out_dir: str | Path) -> Path | None:
+    """``contrasts.png``: for each contrast of ``table`` (first on top), its per-seed differences (grey dots) and
+    their mean with the 95% paired t interval (bar), beside the Holm-corrected p; None when no contrast has a
+    paired seed."""
+    rows = [row for row in table.rows if row.differences]
+    if not rows:
+        return None
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    jitter = np.random.default_rng(0)
+    fig, ax = plt.subplots(figsize=(8, 0.7 * len(rows) + 1.6))
+    for y, row in enumerate(reversed(rows)):
+        d = np.asarray(row.differences, dtype=float)
+        ax.scatter(d, y + jitter.uniform(-0.15, 0.15, d.size), s=14, color="grey", alpha=0.6, zorder=2)
+        test = row.test
+        if test is not None and test.low == test.low:
+            bar = [[test.mean - test.low], [test.high - test.mean]]
+            ax.errorbar(test.mean, y, xerr=bar, fmt="o", color="C0", capsize=5, linewidth=2, zorder=3)
+        else:
+            ax.plot(float(np.nanmean(d)), y, "o", color="C0", zorder=3)
+    ax.axvline(0.0, color="black", linewidth=1)
+    labels = [f"{row.agent} - {row.reference}\nHolm p {row.p_holm:.3f}, {len(row.seeds)} seeds" for row in rows]
+    ax.set_yticks(range(len(rows)), list(reversed(labels)), fontsize=8)
+    ax.set_xlabel(f"{table.metric}, paired by seed (dots: seeds; bar: mean and 95% paired t interval)")
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    path = out / "contrasts.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

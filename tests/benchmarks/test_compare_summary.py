@@ -95,3 +95,13 @@ def test_contrast_config_is_validated():
     )
     with pytest.raises(KeyError, match="reference: unknown agent 'hicrra'; expected one of: grpo"):
         CompareConfig(reference="hicrra")
+
+
+def test_contrast_plot_is_a_png_and_needs_a_paired_seed(tmp_path):
+    from hicra.benchmarks.plots import plot_contrasts
+
+    path = plot_contrasts(paired_contrasts(_runs(), CompareConfig(agents=tuple(HELDOUT))), tmp_path)
+    assert path == tmp_path / "contrasts.png" and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert path.stat().st_size > 5_000
+    lonely = paired_contrasts(_runs({"grpo": (0.3,)}), CompareConfig(agents=("grpo",)))
+    assert plot_contrasts(lonely, tmp_path / "none") is None and not (tmp_path / "none").exists()

@@ -96,6 +96,7 @@ def test_compare_draws_real_png_plots(compare_dir):
     plots = sorted((compare_dir / "plots").glob("*.png"))
     names = {p.stem for p in plots}
     assert {"accuracy", "semantic_entropy", "planning_ratio", "response_length", "relative_perplexity"} <= names
+    assert "contrasts" in names  # hicra - grpo, paired over the 2 seeds
     for plot in plots:
         assert plot.read_bytes()[:8] == PNG_MAGIC and plot.stat().st_size > 5_000
 
