@@ -27,6 +27,17 @@ def save_llama(out, *, hidden_size: int = 32, num_heads: int = 2, warm_steps: in
     return str(out)
 
 
+def assert_engine_follows_trainer(policy, gen) -> None:
+    """A greedy generation ``gen`` of ``policy``'s engine: its tokens are the trainer model's argmax and its
+    log-probs the trainer's (to 1e-4), i.e. the engine holds the trainer's current weights."""
+    with torch.no_grad():
+        logits = policy.model(input_ids=gen.input_ids, attention_mask=gen.attention_mask).logits
+        logp, _ = policy.token_logprobs(gen.input_ids, gen.attention_mask, gen.prompt_length)
+    argmax = logits[:, gen.prompt_length - 1 : -1].argmax(-1)
+    assert torch.equal(argmax[gen.response_mask], gen.response_ids[gen.response_mask])
+    torch.testing.assert_close(gen.logprobs, logp * gen.response_mask, atol=1e-4, rtol=0)
+
+
 @pytest.fixture(scope="session")
 def model_dir(tmp_path_factory) -> str:
     """A 2-layer Llama warm-started 30 steps (so it emits EOS), saved like any model."""

@@ -18,7 +18,7 @@ from hicra.agents import TrainConfig, Trainer, make_agent
 from hicra.agents.policy import Policy
 from hicra.agents.sampling import SamplingConfig
 
-from ..conftest import save_llama
+from ..conftest import assert_engine_follows_trainer, save_llama
 
 pytestmark = [
     pytest.mark.vllm,
@@ -103,11 +103,7 @@ def test_pushed_weights_equal_the_trainers(policy):
     assert not torch.allclose(stale.logprobs, hf_logprobs(policy, stale), atol=1e-3)
     policy.engine.load_weights(policy.model)
     fresh = _greedy(policy)
-    with torch.no_grad():
-        logits = policy.model(input_ids=fresh.input_ids, attention_mask=fresh.attention_mask).logits
-    argmax = logits[:, fresh.prompt_length - 1 : -1].argmax(-1)
-    assert torch.equal(argmax[fresh.response_mask], fresh.response_ids[fresh.response_mask])
-    torch.testing.assert_close(fresh.logprobs, hf_logprobs(policy, fresh) * fresh.response_mask, atol=1e-4, rtol=0)
+    assert_engine_follows_trainer(policy, fresh)
     assert not torch.equal(before.response_ids, fresh.response_ids) or not torch.allclose(
         before.logprobs, fresh.logprobs
     )
