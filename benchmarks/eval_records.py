@@ -22,6 +22,8 @@ SAMPLES_FILE = "samples.jsonl"
 RUN_FILE = "run.json"
 # Settings that change what a sample is; n, limit, seed, batch size and device may differ between runs.
 IDENTITY_KEYS = ("model", "env_id", "template", "mode", "multiple", "temperature", "top_p", "max_new_tokens")
+OPTIONAL_IDENTITY_KEYS = ("adapter",)
+"""Settings that are absent when unused (a missing ``adapter`` is the base model): a resume must match them too."""
 
 
 @dataclass(frozen=True)
@@ -108,7 +110,8 @@ def append_records(path: Path, records: list[SampleRecord]) -> None:
 
 
 def check_run_settings(folder: Path, settings: dict[str, Any]) -> None:
-    """Write ``run.json`` on the first run; on a rerun, refuse settings that differ in :data:`IDENTITY_KEYS`."""
+    """Write ``run.json`` on the first run; on a rerun, refuse settings that differ in :data:`IDENTITY_KEYS` or
+    :data:`OPTIONAL_IDENTITY_KEYS`."""
     run_file = folder / RUN_FILE
     if run_file.is_file():
         try:
@@ -120,6 +123,12 @@ def check_run_settings(folder: Path, settings: dict[str, Any]) -> None:
                 raise ValueError(
                     f"{folder} holds samples made with {key}={previous[key]!r}: expected the same {key} to resume, "
                     f"got {settings[key]!r} (write to another output folder for new settings)"
+                )
+        for key in OPTIONAL_IDENTITY_KEYS:
+            if previous and previous.get(key) != settings.get(key):
+                raise ValueError(
+                    f"{folder} holds samples made with {key}={previous.get(key)!r}: expected the same {key} to "
+                    f"resume, got {settings.get(key)!r} (write to another output folder for new settings)"
                 )
     folder.mkdir(parents=True, exist_ok=True)
     tmp = run_file.with_suffix(".json.tmp")
