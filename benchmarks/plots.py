@@ -34,7 +34,9 @@ PANELS: tuple[tuple[str, tuple[str, ...], str], ...] = (
 """(file name, metrics (solid, dashed), title) of each figure; ``dynamics.png`` holds them all."""
 
 
-def _draw(ax, runs: list[RunLog], metric: str, color, label: str | None, style: str, window: int) -> None:
+def _draw(
+    ax, runs: list[RunLog], metric: str, color, label: str | None, style: str, window: int, band: bool = True
+) -> None:
     if metric not in runs[0].metrics:
         return
     data = np.stack([smooth(row, window) for row in stack(runs, metric)])
@@ -42,12 +44,13 @@ def _draw(ax, runs: list[RunLog], metric: str, color, label: str | None, style: 
     with np.errstate(all="ignore"):
         mean = np.nanmean(data, axis=0)
     ax.plot(steps, mean, style, color=color, label=label)
-    if data.shape[0] > 1:
+    if band and data.shape[0] > 1:
         ax.fill_between(steps, np.nanmin(data, axis=0), np.nanmax(data, axis=0), color=color, alpha=0.15)
 
 
 def plot_runs(runs: list[RunLog], out_dir: str | Path, *, window: int = 5) -> list[Path]:
-    """Write one PNG per panel plus ``dynamics.png`` (all panels) to ``out_dir``; returns the paths.
+    """Write one PNG per panel plus ``dynamics.png`` (all panels) to ``out_dir``, and ``strategy_mix.png`` for a
+    task with strategy families (:func:`plot_strategy_mix`); returns the paths.
 
     One line per agent (mean over seeds, ``window``-step moving average) with a min-max band over seeds; the
     accuracy panel marks each agent's phase boundary (:mod:`.analyze`) with a dotted line."""
@@ -81,7 +84,8 @@ def plot_runs(runs: list[RunLog], out_dir: str | Path, *, window: int = 5) -> li
     grid.tight_layout()
     grid.savefig(out / "dynamics.png", dpi=100)
     plt.close(grid)
-    return [*written, out / "dynamics.png"]
+    mix = plot_strategy_mix(runs, out)
+    return [*written, out / "dynamics.png", *([mix] if mix else [])]
 
 
 def plot_contrasts(table: ContrastTable, out_dir: str | Path) -> Path | None:
@@ -112,5 +116,55 @@ def plot_contrasts(table: ContrastTable, out_dir: str | Path) -> Path | None:
     fig.tight_layout()
     path = out / "contrasts.png"
     fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+STYLES = ("-", "--", ":", "-.")
+
+
+def strategy_families(runs: list[RunLog]) -> dict[str, list[str]]:
+    """Family -> the strategies with Strategic Grams that some run chose (``strategy/<family>/<label>`` metrics,
+    :mod:`hicra.agents.strategy_metrics`), in logged order; ``no_gram`` (one minus their sum) is left out."""
+    families: dict[str, list[str]] = {}
+    for key in runs[0].metrics if runs else ():
+        if not key.startswith("strategy/") or key.count("/") != 2:
+            continue
+        _, family, label = key.split("/")
+        chosen = any(key in r.metrics and np.nanmax(np.nan_to_num(r.metrics[key], nan=0.0)) > 0 for r in runs)
+        families.setdefault(family, [])
+        if label != "no_gram" and chosen:
+            families[family].append(label)
+    return {family: labels for family, labels in families.items() if labels}
+
+
+def plot_strategy_mix(runs: list[RunLog], out_dir: str | Path, *, window: int = 10) -> Path | None:
+    """``strategy_mix.png``: per family, the share of each gram strategy among the step's responses to that
+    family's problems (mean over seeds, ``window``-step moving average), one colour per agent and one line style
+    per strategy; None for a task without strategy families."""
+    families = strategy_families(runs)
+    if not families:
+        return None
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    groups = by_agent(runs)
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    fig, axes = plt.subplots(1, len(families), figsize=(4.6 * len(families), 4), squeeze=False)
+    for ax, (family, labels) in zip(axes[0], families.items(), strict=True):
+        for i, (agent, agent_runs) in enumerate(groups.items()):
+            for label, style in zip(labels, STYLES, strict=False):
+                name = agent if label == labels[0] else None
+                _draw(ax, agent_runs, f"strategy/{family}/{label}", colors[i % len(colors)], name, style, window, False)
+        legend = ", ".join(f"{label} ({style})" for label, style in zip(labels, STYLES, strict=False))
+        ax.set_title(f"{family}: {legend}", fontsize=9)
+        ax.set_xlabel("step")
+        ax.set_ylim(-0.02, 1.02)
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("share of the family's responses")
+    axes[0][0].legend(fontsize=8)
+    fig.suptitle(f"strategy mix by family (mean over seeds, {window}-step moving average)")
+    fig.tight_layout()
+    path = out / "strategy_mix.png"
+    fig.savefig(path, dpi=100)
     plt.close(fig)
     return path
