@@ -34,7 +34,8 @@ from hicra.agents.records import read_jsonl
 from hicra.agents.run_config import RunConfig
 
 from .compare_config import CompareConfig
-from .compare_summary import AgentSummary, paired_contrasts, summarize, write_summary
+from .compare_mechanism import mechanism_tables
+from .compare_summary import HELDOUT_OOD, AgentSummary, paired_contrasts, summarize, write_summary
 from .plots import plot_contrasts, plot_runs
 from .runs import find_runs
 
@@ -140,7 +141,8 @@ def run_compare(
                     ", ".join(missing), ", ".join(config.agents))  # fmt: skip
     _prepare_model(config.run)
     out = Path(out_dir)
-    jobs = runs_to_train([(run, str(out / folder)) for run, folder in config.runs()], resume)
+    every = config.runs()
+    jobs = runs_to_train([(run, str(out / folder)) for run, folder in every], resume)
     threads = max(1, (os.cpu_count() or 1) // config.jobs)
     total = sum(run.train.steps for run, _ in jobs)
     start = time.perf_counter()
@@ -154,10 +156,22 @@ def run_compare(
     runs = find_runs([out])
     summaries = summarize(runs, config)
     contrasts = paired_contrasts(runs, config)
-    write_summary(summaries, config, out, wall_seconds=wall, contrasts=contrasts)
+    ood = paired_contrasts(runs, config, HELDOUT_OOD)
+    mechanism = mechanism_tables(runs, config.final_fraction)
+    write_summary(
+        summaries,
+        config,
+        out,
+        wall_seconds=wall,
+        contrasts=contrasts,
+        ood_contrasts=ood,
+        mechanism=mechanism,
+        skipped_runs=len(every) - len(jobs),
+    )
     if plots:
         plot_runs(runs, out / "plots")
         plot_contrasts(contrasts, out / "plots")
+        plot_contrasts(ood, out / "plots")
     return summaries
 
 

@@ -9,7 +9,9 @@
   and after; the boundary between the two phases).
 
 A second table (:func:`paired_contrasts`) gives paired differences of held-out accuracy against a reference
-agent (:mod:`.stats`), and ``summary.json`` keeps the per-seed held-out results it used.
+agent (:mod:`.stats`), on the out-of-distribution split too where the runs have one, and ``summary.json`` keeps
+the per-seed held-out results they used. The mechanism tables (strategy mix, accuracy given the strategy, execution
+perplexity by strategy) come from :mod:`.compare_mechanism`.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 
 from .analyze import PHASE_COLUMNS, cell, phase_report
 from .compare_config import CompareConfig
+from .compare_mechanism import MechanismTable, mechanism_markdown
 from .curves import Break, Interval, mean_interval, steps_to_reach, window_mean
 from .runs import RunLog, by_agent
 from .stats import PairedT, SignTest, holm, pair_by_seed, paired_t, sign_test
@@ -168,18 +171,21 @@ def _contrast(agent: str, reference: str, values: dict[str, dict[int, float]]) -
     return Contrast(agent, reference, seeds, [float(x) for x in d], test, sign, math.nan, note)
 
 
-def paired_contrasts(runs: list[RunLog], config: CompareConfig) -> ContrastTable:
-    """Held-out accuracy (each run's last evaluation) of every contrast agent minus the reference, paired by
-    seed, with the paired t test, the sign test and Holm's correction over the contrasts (:mod:`.stats`)."""
+def paired_contrasts(runs: list[RunLog], config: CompareConfig, metric: str = HELDOUT) -> ContrastTable:
+    """Held-out accuracy (each run's last evaluation; ``metric`` = :data:`HELDOUT_OOD` for the out-of-distribution
+    split) of every contrast agent minus the reference, paired by seed, with the paired t test, the sign test and
+    Holm's correction over the contrasts (:mod:`.stats`)."""
     reference, records = config.reference_agent, heldout_records(runs)
     values: dict[str, dict[int, float]] = {}
     for record in records:
-        value = record[HELDOUT]
+        value = record.get(metric)
         values.setdefault(record["agent"], {})[record["seed"]] = math.nan if value is None else value
+    if not any(record.get(metric) is not None for record in records):
+        return ContrastTable(reference, metric, [], records, f"no paired differences: no run logged {metric}")
     if reference not in values:
         agents = ", ".join(values)
         note = f"no paired differences: the reference agent {reference} has no runs here (agents: {agents})"
-        return ContrastTable(reference, HELDOUT, [], records, note)
+        return ContrastTable(reference, metric, [], records, note)
     rows = [_contrast(agent, reference, values) for agent in config.contrast_agents]
     adjusted = holm([row.test.p if row.test else math.nan for row in rows])
     rows = [replace(row, p_holm=p) for row, p in zip(rows, adjusted, strict=True)]
@@ -188,7 +194,7 @@ def paired_contrasts(runs: list[RunLog], config: CompareConfig) -> ContrastTable
         note = "one seed: a paired t interval and p need at least 2 seeds per agent (raise --seeds)"
     if not rows:
         note = f"no contrasts: {reference} is the only agent"
-    return ContrastTable(reference, HELDOUT, rows, records, note)
+    return ContrastTable(reference, metric, rows, records, note)
 
 
 def _p(p: float) -> str:
@@ -210,8 +216,9 @@ def _contrast_cells(row: Contrast) -> list[str]:
 
 def contrast_markdown(table: ContrastTable) -> str:
     """The paired table: an explanation line, then one row per contrast (or the table's note alone)."""
+    split = "out-of-distribution held-out accuracy" if table.metric == HELDOUT_OOD else "held-out accuracy"
     title = (
-        f"Paired differences of held-out accuracy (each run's last evaluation), agent - {table.reference}, "
+        f"Paired differences of {split} (each run's last evaluation), agent - {table.reference}, "
         f"per seed: mean, 95% paired t interval, two-sided paired t p, Holm-corrected p over the "
         f"{len(table.rows)} contrasts, wins = seeds where the agent is higher.\n\n"
     )
@@ -230,9 +237,14 @@ def write_summary(
     *,
     wall_seconds: float,
     contrasts: ContrastTable | None = None,
+    ood_contrasts: ContrastTable | None = None,
+    mechanism: list[MechanismTable] = (),
+    skipped_runs: int = 0,
 ) -> None:
-    """``summary.md`` (header, table, paired table) and ``summary.json`` (the config, wall time, every row, the
-    paired table and the per-seed held-out results it used)."""
+    """``summary.md`` (header, table, paired tables, mechanism tables) and ``summary.json`` (the config, wall time,
+    every row, the paired tables, the per-seed held-out results they used and the mechanism tables).
+    ``skipped_runs``: finished runs that this invocation did not train (``--resume``), so its wall time leaves
+    them out."""
     train = config.run.train
     seeds = f"seeds {config.first_seed}..{config.first_seed + config.seeds - 1}"
     heldout = (
@@ -240,21 +252,32 @@ def write_summary(
         if train.heldout_problems
         else "no held-out problems"
     )
+    skipped = f" ({skipped_runs} finished runs skipped by --resume: not in it)" if skipped_runs else ""
     header = (
         f"# hicra compare: {train.env_id}, model {train.model}, {train.steps} steps, {seeds}\n\n"
-        f"Wall time {wall_seconds:.0f} s. Intervals: 95% Student-t across seeds. Held-out accuracy: {heldout}.\n\n"
+        f"Wall time {wall_seconds:.0f} s{skipped}. Intervals: 95% Student-t across seeds. "
+        f"Held-out accuracy: {heldout}.\n\n"
     )
     out.mkdir(parents=True, exist_ok=True)
     paired = "" if contrasts is None else "\n" + contrast_markdown(contrasts)
-    (out / "summary.md").write_text(header + markdown_table(summaries, config) + paired, encoding="utf-8")
+    if ood_contrasts is not None and ood_contrasts.rows:
+        paired += "\n" + contrast_markdown(ood_contrasts)
+    agents = {s.agent: s.seeds for s in summaries}
+    tables = "\n" + mechanism_markdown(list(mechanism), agents) if mechanism else ""
+    (out / "summary.md").write_text(header + markdown_table(summaries, config) + paired + tables, encoding="utf-8")
     payload = {
         "config": {**{k: v for k, v in asdict(config).items() if k != "run"}, "run": config.run.to_dict()},
         "wall_seconds": wall_seconds,
+        "skipped_runs": skipped_runs,
         "agents": [asdict(s) for s in summaries],
     }
     if contrasts is not None:
         payload["contrasts"] = {k: v for k, v in asdict(contrasts).items() if k != "records"}
         payload["heldout_per_seed"] = contrasts.records
+    if ood_contrasts is not None and ood_contrasts.rows:
+        payload["contrasts_ood"] = {k: v for k, v in asdict(ood_contrasts).items() if k != "records"}
+    if mechanism:
+        payload["mechanism"] = {t.name: {"title": t.title, "rows": asdict(t)["rows"]} for t in mechanism}
     text = json.dumps(_json_safe(payload), indent=2, default=str, allow_nan=False)
     (out / "summary.json").write_text(text, encoding="utf-8")
 

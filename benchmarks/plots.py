@@ -90,8 +90,8 @@ def plot_runs(runs: list[RunLog], out_dir: str | Path, *, window: int = 5) -> li
 
 def plot_contrasts(table: ContrastTable, out_dir: str | Path) -> Path | None:
     """``contrasts.png``: for each contrast of ``table`` (first on top), its per-seed differences (grey dots) and
-    their mean with the 95% paired t interval (bar), beside the Holm-corrected p; None when no contrast has a
-    paired seed."""
+    their mean with the 95% paired t interval (bar), beside the Holm-corrected p (``contrasts_<metric>.png`` for
+    another metric than held-out accuracy); None when no contrast has a paired seed."""
     rows = [row for row in table.rows if row.differences]
     if not rows:
         return None
@@ -114,7 +114,7 @@ def plot_contrasts(table: ContrastTable, out_dir: str | Path) -> Path | None:
     ax.set_xlabel(f"{table.metric}, paired by seed (dots: seeds; bar: mean and 95% paired t interval)")
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
-    path = out / "contrasts.png"
+    path = out / ("contrasts.png" if table.metric == "heldout_accuracy" else f"contrasts_{table.metric}.png")
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path

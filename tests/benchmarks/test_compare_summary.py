@@ -105,3 +105,28 @@ def test_contrast_plot_is_a_png_and_needs_a_paired_seed(tmp_path):
     assert path.stat().st_size > 5_000
     lonely = paired_contrasts(_runs({"grpo": (0.3,)}), CompareConfig(agents=("grpo",)))
     assert plot_contrasts(lonely, tmp_path / "none") is None and not (tmp_path / "none").exists()
+
+
+def test_ood_contrasts_pair_the_ood_split_and_are_written_beside_the_main_table(tmp_path):
+    ood = {"grpo": (0.10, 0.20, 0.30), "hicra": (0.12, 0.21, 0.33)}  # d = .02, .01, .03: mean .02, sd .01
+    runs = [
+        _run(a, s, [{"step": 4, "heldout_accuracy": 0.3, "heldout_ood_accuracy": v}])
+        for a, vs in ood.items()
+        for s, v in enumerate(vs)
+    ]
+    config = CompareConfig(agents=tuple(ood))
+    table = paired_contrasts(runs, config, "heldout_ood_accuracy")
+    assert table.metric == "heldout_ood_accuracy" and table.rows[0].differences == pytest.approx([0.02, 0.01, 0.03])
+    assert table.rows[0].test.mean == pytest.approx(0.02) and table.rows[0].test.sd == pytest.approx(0.01)
+    assert "of out-of-distribution held-out accuracy" in contrast_markdown(table)
+    without = paired_contrasts(_runs(), CompareConfig(agents=tuple(HELDOUT)), "heldout_ood_accuracy")
+    assert not without.rows and without.note == "no paired differences: no run logged heldout_ood_accuracy"
+    write_summary(
+        summarize(runs, config), config, tmp_path, wall_seconds=2.0, contrasts=paired_contrasts(runs, config),
+        ood_contrasts=table, skipped_runs=5,
+    )  # fmt: skip
+    markdown = (tmp_path / "summary.md").read_text()
+    assert "Wall time 2 s (5 finished runs skipped by --resume: not in it)." in markdown
+    assert markdown.count("| hicra - grpo | 3 |") == 2 and "| hicra - grpo | 3 | +0.020 |" in markdown
+    data = json.loads((tmp_path / "summary.json").read_text())
+    assert data["skipped_runs"] == 5 and data["contrasts_ood"]["metric"] == "heldout_ood_accuracy"

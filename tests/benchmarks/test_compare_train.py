@@ -140,3 +140,42 @@ def test_train_config_mistakes_are_one_line_with_exit_2(tmp_path, capsys, text, 
     assert main(["train", "--config", str(tmp_path / "bad.toml"), "--out", str(tmp_path / "run")]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and expected in err and "Traceback" not in err
+
+
+@pytest.fixture(scope="module")
+def v2_dir(tmp_path_factory):
+    small = ("prompts_per_step=4", "group_size=2", "heldout_problems=4", "heldout_samples=1", "heldout_every=2")
+    sets = [arg for item in small for arg in ("--set", f"train.{item}")]
+    out = tmp_path_factory.mktemp("compare_v2") / "out"
+    argv = ["compare", "--preset", "miniature_v2", "--agents", "grpo,hicra", "--seeds", "2", "--steps", "2", *sets]
+    assert main([*argv, "--out", str(out), "--quiet"]) == 0
+    return out
+
+
+def test_compare_on_v2_writes_the_ood_contrasts_and_the_mechanism_tables(v2_dir):
+    summary = json.loads((v2_dir / "summary.json").read_text())
+    (row,) = [r for r in summary["contrasts_ood"]["rows"] if r["seeds"]]  # the preset's reference: hicra
+    assert row["agent"] == "grpo" and summary["contrasts_ood"]["reference"] == "hicra"
+    ood = {
+        (agent, seed): _lines(v2_dir / agent / f"seed{seed}" / "heldout.jsonl")[-1]["heldout_ood_accuracy"]
+        for agent in ("grpo", "hicra")
+        for seed in (200, 201)
+    }
+    assert row["differences"] == pytest.approx([ood[("grpo", s)] - ood[("hicra", s)] for s in (200, 201)])
+    mix = summary["mechanism"]["strategy_mix"]["rows"]
+    for agent in ("grpo", "hicra"):
+        last = [_lines(v2_dir / agent / f"seed{s}" / "metrics.jsonl")[-1] for s in (200, 201)]  # 25% of 2 steps: 1
+        for column, cell in mix[agent].items():
+            family = column.split("/")[0]
+            shares = []
+            for rows in last:
+                total = sum(v for k, v in rows.items() if k.startswith(f"strategy_n/{family}/"))
+                shares += [rows[f"strategy_n/{column}"] / total] if total else []  # a family not posed: no share
+            expected = pytest.approx(sum(shares) / len(shares)) if shares else None  # JSON null without any
+            assert (cell["n"], cell["mean"]) == (len(shares), expected), column
+    assert set(summary["mechanism"]) == {"strategy_mix", "strategy_accuracy", "execution_perplexity"}
+    text = (v2_dir / "summary.md").read_text()
+    assert "Paired differences of out-of-distribution held-out accuracy" in text and "Strategy mix:" in text
+    assert {"contrasts", "contrasts_heldout_ood_accuracy", "strategy_mix"} <= {
+        p.stem for p in (v2_dir / "plots").glob("*.png")
+    }
