@@ -13,7 +13,7 @@ from typing import Any
 
 from hicra.agents.run_config import RunConfig
 
-DEFAULT_PRESET = "miniature"
+DEFAULT_PRESET = "miniature_v2"
 STUDY_KEYS = ("study_agents", "study_seeds")
 """Keys of a preset's ``[compare]`` table that describe its full study (``hicra compare --study``)."""
 
