@@ -48,6 +48,8 @@ class AgentSummary:
     perplexity_break: Break | None
     semantic_entropy_break: Break | None
     phase_boundary: int | None
+    heldout_ood_accuracy: Interval | None = None
+    """The out-of-distribution split's last evaluation, for runs that have one (None otherwise)."""
 
 
 def summarize_agent(agent: str, runs: list[RunLog], config: CompareConfig) -> AgentSummary:
@@ -56,6 +58,7 @@ def summarize_agent(agent: str, runs: list[RunLog], config: CompareConfig) -> Ag
     first = [window_mean(a, frac, tail=False) for a in acc]
     last = [window_mean(a, frac, tail=True) for a in acc]
     phases = phase_report(agent, runs)
+    ood = [r.final_heldout(HELDOUT_OOD) for r in runs]
     return AgentSummary(
         agent=agent,
         seeds=len(runs),
@@ -73,6 +76,7 @@ def summarize_agent(agent: str, runs: list[RunLog], config: CompareConfig) -> Ag
         perplexity_break=phases.perplexity_break,
         semantic_entropy_break=phases.semantic_entropy_break,
         phase_boundary=phases.boundary,
+        heldout_ood_accuracy=mean_interval(ood) if any(v == v for v in ood) else None,
     )
 
 
@@ -89,21 +93,33 @@ def _steps_cell(steps: list[int | None]) -> str:
 
 
 def markdown_table(summaries: list[AgentSummary], config: CompareConfig) -> str:
+    """One row per agent; a column for the out-of-distribution split when some run has one."""
     pct = round(config.final_fraction * 100)
+    ood = any(s.heldout_ood_accuracy is not None for s in summaries)
     columns = [
-        "agent", "seeds", "held-out acc", f"train acc, first {pct}%", f"train acc, last {pct}%", "gain",
-        f"steps to {config.target_accuracy:.2f} (median, seeds reaching)", "planning ratio",
-        "semantic entropy (bits)", *PHASE_COLUMNS,
+        "agent", "seeds", "held-out acc", *(["held-out acc, OOD"] if ood else []), f"train acc, first {pct}%",
+        f"train acc, last {pct}%", "gain", f"steps to {config.target_accuracy:.2f} (median, seeds reaching)",
+        "planning ratio", "semantic entropy (bits)", *PHASE_COLUMNS,
     ]  # fmt: skip
-    head = _row(columns) + _row(["---"] * len(columns))
-    body = "".join(
-        f"| {s.agent} | {s.seeds} | {s.heldout_accuracy} | {s.initial_accuracy} | {s.final_accuracy} | "
-        f"{s.accuracy_gain} | {_steps_cell(s.steps_to_target)} | {s.final_planning_ratio:.3f} | "
-        f"{s.final_semantic_entropy:.3f} | {cell(s.perplexity_break)} | {cell(s.semantic_entropy_break)} | "
-        f"{cell(s.phase_boundary)} |\n"
+    rows = [
+        [
+            s.agent,
+            str(s.seeds),
+            str(s.heldout_accuracy),
+            *([str(s.heldout_ood_accuracy or "n/a")] if ood else []),
+            str(s.initial_accuracy),
+            str(s.final_accuracy),
+            str(s.accuracy_gain),
+            _steps_cell(s.steps_to_target),
+            f"{s.final_planning_ratio:.3f}",
+            f"{s.final_semantic_entropy:.3f}",
+            cell(s.perplexity_break),
+            cell(s.semantic_entropy_break),
+            cell(s.phase_boundary),
+        ]
         for s in summaries
-    )
-    return head + body
+    ]
+    return _row(columns) + _row(["---"] * len(columns)) + "".join(_row(r) for r in rows)
 
 
 def _row(cells: list[str]) -> str:

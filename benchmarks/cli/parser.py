@@ -144,7 +144,7 @@ def _add_run_flags(p: argparse.ArgumentParser, *, preset: bool) -> None:
 
 def _add_compare(sub) -> None:
     p = sub.add_parser("compare", help="train several agents on the same task, seeds and budget; plot and tabulate")
-    p.add_argument("--preset", help="a preset of benchmarks/presets/ (default: miniature_v2, the second strategy miniature)")
+    p.add_argument("--preset", help="a preset of benchmarks/presets/ (default: miniature_v2)")
     p.add_argument("--agents", help="comma-separated agent names (default: the preset's)")
     p.add_argument("--study", action="store_true", help="the preset's full study: its study agents and study seeds")
     _add_run_flags(p, preset=True)

@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 
 from hicra.benchmarks.compare_config import CompareConfig
-from hicra.benchmarks.compare_summary import contrast_markdown, paired_contrasts, summarize, write_summary
+from hicra.benchmarks.compare_summary import (
+    contrast_markdown,
+    markdown_table,
+    paired_contrasts,
+    summarize,
+    write_summary,
+)
 from hicra.benchmarks.runs import RunLog
 
 HELDOUT = {  # agent -> held-out accuracy of seeds 0, 1, 2
@@ -82,6 +88,10 @@ def test_summary_json_keeps_per_seed_results_and_ood_when_present(tmp_path):
     assert data["agents"][0]["perplexity_break"] is None  # a flat curve has no break
     markdown = (tmp_path / "summary.md").read_text()
     assert "| grpo | 3 |" in markdown and "| hicra - grpo | 3 | +0.040 |" in markdown
+    # only grpo's seed 0 has an out-of-distribution split: its own column, n/a for agents without one
+    assert "| held-out acc, OOD |" in markdown and "| grpo | 3 | 0.300 ± 0.050 | 0.100 |" in markdown
+    assert "| hicra | 3 | 0.340 ± 0.066 | n/a |" in markdown
+    assert data["agents"][0]["heldout_ood_accuracy"] == {"mean": 0.1, "half_width": 0.0, "n": 1}
 
 
 def test_contrast_config_is_validated():
@@ -130,3 +140,5 @@ def test_ood_contrasts_pair_the_ood_split_and_are_written_beside_the_main_table(
     assert markdown.count("| hicra - grpo | 3 |") == 2 and "| hicra - grpo | 3 | +0.020 |" in markdown
     data = json.loads((tmp_path / "summary.json").read_text())
     assert data["skipped_runs"] == 5 and data["contrasts_ood"]["metric"] == "heldout_ood_accuracy"
+    plain = markdown_table(summarize(_runs(), config), config)  # no run has the split: no column
+    assert "OOD" not in plain and "| grpo | 3 | 0.300 ± 0.050 | 1.000 ± 0.000 |" in plain
