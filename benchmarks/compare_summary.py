@@ -202,7 +202,8 @@ def paired_contrasts(runs: list[RunLog], config: CompareConfig, metric: str = HE
         agents = ", ".join(values)
         note = f"no paired differences: the reference agent {reference} has no runs here (agents: {agents})"
         return ContrastTable(reference, metric, [], records, note)
-    rows = [_contrast(agent, reference, values) for agent in config.contrast_agents]
+    agents = [agent for agent in config.contrast_agents if agent in config.agents]  # others were not asked for
+    rows = [_contrast(agent, reference, values) for agent in agents]
     adjusted = holm([row.test.p if row.test else math.nan for row in rows])
     rows = [replace(row, p_holm=p) for row, p in zip(rows, adjusted, strict=True)]
     note = ""
@@ -233,10 +234,11 @@ def _contrast_cells(row: Contrast) -> list[str]:
 def contrast_markdown(table: ContrastTable) -> str:
     """The paired table: an explanation line, then one row per contrast (or the table's note alone)."""
     split = "out-of-distribution held-out accuracy" if table.metric == HELDOUT_OOD else "held-out accuracy"
+    tested = sum(1 for row in table.rows if row.test is not None and row.test.p == row.test.p)
     title = (
         f"Paired differences of {split} (each run's last evaluation), agent - {table.reference}, "
         f"per seed: mean, 95% paired t interval, two-sided paired t p, Holm-corrected p over the "
-        f"{len(table.rows)} contrasts, wins = seeds where the agent is higher.\n\n"
+        f"{tested} contrasts with a p, wins = seeds where the agent is higher.\n\n"
     )
     if not table.rows:
         return title + f"{table.note}.\n"

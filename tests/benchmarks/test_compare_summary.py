@@ -70,8 +70,14 @@ def test_missing_reference_one_seed_and_missing_agents_are_said_not_raised():
         "| +0.000 | [+0.000, +0.000] | n/a | n/a | 0/2, 2 tied (sign test p 1.000); the same difference on every"
         in (contrast_markdown(same))
     )
-    absent = paired_contrasts(runs, CompareConfig(agents=tuple(HELDOUT), contrasts=("hicra", "hicra_placebo")))
+    # hicra_placebo is asked for but has no runs (a comparison stopped part way): a row that says so
+    asked = CompareConfig(agents=(*HELDOUT, "hicra_placebo"), contrasts=("hicra", "hicra_placebo"))
+    absent = paired_contrasts(runs, asked)
     assert absent.rows[1].note == "no runs of hicra_placebo" and absent.rows[0].p_holm == absent.rows[0].test.p
+    assert "Holm-corrected p over the 1 contrasts with a p" in contrast_markdown(absent)
+    # a contrast of the preset whose agent this comparison does not run (--agents) is left out
+    narrowed = CompareConfig(agents=("grpo", "hicra"), contrasts=("hicra", "entropy_grpo"))
+    assert [row.agent for row in paired_contrasts(runs, narrowed).rows] == ["hicra"]
 
 
 def test_summary_json_keeps_per_seed_results_and_ood_when_present(tmp_path):
